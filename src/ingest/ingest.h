@@ -1,0 +1,52 @@
+/* ingest/: turns one /ingest request (parameters + body) into a batch_t, without locks.
+ *
+ * Format selection follows PROTOCOLS.md §1.3; the legacy name → labels and profile type
+ * conversion follows §1.4/§1.5. The same function replays WAL records at startup, so decoding
+ * must be deterministic: every "now" is resolved by the caller into from/until before the
+ * record is written.
+ *
+ * Errors: EMB_EINVAL for bad parameters (`name`) → 400; EMB_ECORRUPT for a body that does not
+ * decode → 422; EMB_ETOOBIG for a decompressed profile over max_profile_size → 422 as in
+ * Pyroscope (the api layer decides; the body-size limit itself is enforced before this).
+ */
+#ifndef EMBER_INGEST_INGEST_H
+#define EMBER_INGEST_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "model/batch.h"
+
+typedef struct ingest_req {
+    const char *name;         /* app.suffix{k=v,...} */
+    int64_t from_ns, until_ns;
+    const char *format;       /* may be NULL or "" */
+    const char *sample_rate;  /* raw parameter text, NULL = absent (→ 100) */
+    const char *spy_name;     /* NULL or "" = unknown */
+    const char *content_type; /* NULL or "" if absent */
+    const uint8_t *body;
+    size_t body_len;
+} ingest_req_t;
+
+typedef struct ingest_limits {
+    size_t max_profile_size;          /* decompressed pprof bytes, 0 = unlimited */
+    size_t max_label_names_per_series;/* 0 = unlimited */
+    size_t max_label_name_length;
+    size_t max_label_value_length;
+} ingest_limits_t;
+
+/* Decodes req into out (initialised by this call; release with batch_release also on
+ * failure). *format_out is set to the format that was used ("folded", "pprof", ...; static). */
+int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req,
+                  const ingest_limits_t *lim, err_t *err);
+
+/* Text formats (folded.c). Each line adds a sample (scaled by mul/div) to p. */
+int folded_parse(batch_t *b, batch_profile_t *p, const uint8_t *body, size_t len, bool lines,
+                 int64_t mul, int64_t div, err_t *err);
+/* Pyroscope's legacy binary tree/trie serialisations (folded.c). */
+int tree_parse(batch_t *b, batch_profile_t *p, const uint8_t *body, size_t len, bool trie,
+               int64_t mul, int64_t div, err_t *err);
+
+#endif

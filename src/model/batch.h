@@ -1,0 +1,51 @@
+/* A batch: what one ingest request decodes into, before it touches a tenant's head.
+ *
+ * Decoders (ingest/) fill a batch without any lock: strings are interned in the batch's own
+ * strtab, stacks are runs of frame string ids (root first) in `frames`, and each series entry
+ * is one profile (labels, time, samples referencing batch stacks). store/head.c then remaps
+ * strings and stacks into the tenant's tables under a short lock (DESIGN.md §3 "decode outside
+ * locks"). Everything is owned by the batch; batch_release frees it.
+ */
+#ifndef EMBER_MODEL_BATCH_H
+#define EMBER_MODEL_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/labels.h"
+#include "model/strtab.h"
+
+typedef struct batch_stack {
+    uint32_t off, depth; /* frames[off .. off+depth), root first */
+} batch_stack_t;
+
+typedef struct batch_profile {
+    labels_t labels;     /* complete series labels, incl. reserved ones, unsorted */
+    int64_t ts_ns, dur_ns;
+    uint32_t *stack;     /* batch stack index per sample */
+    int64_t *value;
+    size_t n, cap;
+} batch_profile_t;
+
+typedef struct batch {
+    strtab_t strs;
+    uint32_t *frames;
+    size_t nframes, capframes;
+    batch_stack_t *stacks;
+    size_t nstacks, capstacks;
+    batch_profile_t *profs;
+    size_t nprofs, capprofs;
+    size_t nsamples; /* total over profiles, for metrics */
+} batch_t;
+
+void batch_init(batch_t *b);
+void batch_release(batch_t *b);
+/* Adds a stack made of the given frame string ids (root first); returns its index. */
+uint32_t batch_add_stack(batch_t *b, const uint32_t *frames, uint32_t depth);
+/* Adds an empty profile with a copy of labels; returns a pointer valid until the next
+ * batch_add_profile. */
+batch_profile_t *batch_add_profile(batch_t *b, const labels_t *labels, int64_t ts_ns,
+                                   int64_t dur_ns);
+void batch_add_sample(batch_t *b, batch_profile_t *p, uint32_t stack, int64_t value);
+
+#endif

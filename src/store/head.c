@@ -1,0 +1,207 @@
+/* The head: see head.h. Remapping a batch costs one hash lookup per distinct batch string and
+ * per frame of each distinct stack; a stack cache keyed by batch stack index avoids redoing
+ * identical stacks across the profiles of one batch (one per sample type). */
+#include "store/head.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+
+struct head {
+    pthread_mutex_t mu; /* guards the tenant list */
+    head_tenant_t **tenants;
+    size_t ntenants, cap;
+};
+
+head_t *head_new(void)
+{
+    head_t *h = xcalloc(1, sizeof(*h));
+    pthread_mutex_init(&h->mu, NULL);
+    return h;
+}
+
+static void series_release(head_series_t *s)
+{
+    labels_release(&s->labels);
+    free(s->profs);
+    free(s->node);
+    free(s->value);
+}
+
+static void tenant_free(head_tenant_t *t)
+{
+    for (size_t i = 0; i < t->nseries; i++)
+        series_release(&t->series[i]);
+    free(t->series);
+    hmap_release(&t->series_map);
+    strtab_release(&t->strs);
+    stacktree_release(&t->tree);
+    pthread_rwlock_destroy(&t->lock);
+    free(t->id);
+    free(t);
+}
+
+void head_free(head_t *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->ntenants; i++)
+        tenant_free(h->tenants[i]);
+    free(h->tenants);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+}
+
+head_tenant_t *head_tenant(head_t *h, const char *tenant, bool create)
+{
+    pthread_mutex_lock(&h->mu);
+    head_tenant_t *t = NULL;
+    for (size_t i = 0; i < h->ntenants; i++)
+        if (strcmp(h->tenants[i]->id, tenant) == 0) {
+            t = h->tenants[i];
+            break;
+        }
+    if (!t && create) {
+        t = xcalloc(1, sizeof(*t));
+        t->id = xstrdup(tenant);
+        pthread_rwlock_init(&t->lock, NULL);
+        strtab_init(&t->strs);
+        stacktree_init(&t->tree);
+        hmap_init(&t->series_map);
+        xgrow(&h->tenants, &h->cap, h->ntenants + 1, sizeof(*h->tenants));
+        h->tenants[h->ntenants++] = t;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return t;
+}
+
+size_t head_tenants(head_t *h, const char ***out)
+{
+    pthread_mutex_lock(&h->mu);
+    size_t n = h->ntenants;
+    const char **ids = xmalloc((n + 1) * sizeof(*ids));
+    for (size_t i = 0; i < n; i++)
+        ids[i] = h->tenants[i]->id;
+    pthread_mutex_unlock(&h->mu);
+    *out = ids;
+    return n;
+}
+
+size_t head_series_count(head_t *h)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&h->mu);
+    for (size_t i = 0; i < h->ntenants; i++) {
+        pthread_rwlock_rdlock(&h->tenants[i]->lock);
+        n += h->tenants[i]->nseries;
+        pthread_rwlock_unlock(&h->tenants[i]->lock);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+/* Finds or creates the series for sorted labels l (key = labels_key(l)). */
+static head_series_t *series_get(head_tenant_t *t, labels_t *l, const buf_t *key)
+{
+    uint64_t hv = hash_bytes(key->data, key->len);
+    size_t pos = 0;
+    int started = 0;
+    uint32_t id;
+    buf_t k2 = BUF_INIT;
+    while ((id = hmap_probe(&t->series_map, hv, &pos, &started)) != HMAP_EMPTY) {
+        buf_reset(&k2);
+        if (labels_key(&k2, &t->series[id].labels) == 0 && k2.len == key->len &&
+            memcmp(k2.data, key->data, key->len) == 0) {
+            buf_release(&k2);
+            return &t->series[id];
+        }
+    }
+    buf_release(&k2);
+    xgrow(&t->series, &t->capseries, t->nseries + 1, sizeof(*t->series));
+    head_series_t *s = &t->series[t->nseries];
+    memset(s, 0, sizeof(*s));
+    s->labels = *l; /* take ownership */
+    labels_init(l);
+    s->sorted = true;
+    s->min_ts = INT64_MAX;
+    s->max_ts = INT64_MIN;
+    hmap_put(&t->series_map, hv, (uint32_t)t->nseries);
+    t->nseries++;
+    return s;
+}
+
+void head_apply(head_t *h, const char *tenant, batch_t *b)
+{
+    if (b->nprofs == 0)
+        return;
+    head_tenant_t *t = head_tenant(h, tenant, true);
+    /* Outside the lock: sort labels and build keys. */
+    buf_t *keys = xcalloc(b->nprofs, sizeof(*keys));
+    for (size_t i = 0; i < b->nprofs; i++) {
+        labels_sort(&b->profs[i].labels);
+        if (labels_key(&keys[i], &b->profs[i].labels)) {
+            /* unbounded buffer: cannot fail */
+        }
+    }
+    uint32_t *smap = xmalloc((b->strs.n + 1) * sizeof(*smap));
+    node_id_t *stack_node = xmalloc((b->nstacks + 1) * sizeof(*stack_node));
+    for (size_t i = 0; i < b->nstacks; i++)
+        stack_node[i] = UINT32_MAX;
+
+    pthread_rwlock_wrlock(&t->lock);
+    for (size_t i = 0; i < b->strs.n; i++)
+        smap[i] = strtab_intern(&t->strs, strtab_get(&b->strs, (uint32_t)i),
+                                strtab_len(&b->strs, (uint32_t)i));
+    for (size_t i = 0; i < b->nprofs; i++) {
+        batch_profile_t *bp = &b->profs[i];
+        if (bp->n == 0)
+            continue;
+        head_series_t *s = series_get(t, &bp->labels, &keys[i]);
+        xgrow(&s->profs, &s->capprofs, s->nprofs + 1, sizeof(*s->profs));
+        size_t need = s->nsamples + bp->n;
+        if (need > s->capsamples) {
+            size_t c = s->capsamples;
+            xgrow(&s->node, &c, need, sizeof(*s->node));
+            xgrow(&s->value, &s->capsamples, need, sizeof(*s->value));
+        }
+        head_profile_t *hp = &s->profs[s->nprofs++];
+        hp->ts_ns = bp->ts_ns;
+        hp->off = (uint32_t)s->nsamples;
+        hp->n = 0;
+        for (size_t j = 0; j < bp->n; j++) {
+            uint32_t si = bp->stack[j];
+            if (bp->value[j] == 0)
+                continue;
+            if (stack_node[si] == UINT32_MAX) {
+                const batch_stack_t *st = &b->stacks[si];
+                node_id_t n = 0;
+                for (uint32_t k = 0; k < st->depth; k++)
+                    n = stacktree_child(&t->tree, n, smap[b->frames[st->off + k]]);
+                stack_node[si] = n;
+            }
+            s->node[s->nsamples] = stack_node[si];
+            s->value[s->nsamples] = bp->value[j];
+            s->nsamples++;
+            hp->n++;
+        }
+        if (s->nprofs > 1 && s->profs[s->nprofs - 2].ts_ns > hp->ts_ns)
+            s->sorted = false;
+        if (hp->ts_ns < s->min_ts)
+            s->min_ts = hp->ts_ns;
+        if (hp->ts_ns > s->max_ts)
+            s->max_ts = hp->ts_ns;
+    }
+    pthread_rwlock_unlock(&t->lock);
+
+    for (size_t i = 0; i < b->nprofs; i++)
+        buf_release(&keys[i]);
+    free(keys);
+    free(smap);
+    free(stack_node);
+}
+
+void head_tenant_rdlock(head_tenant_t *t) { pthread_rwlock_rdlock(&t->lock); }
+
+void head_tenant_unlock(head_tenant_t *t) { pthread_rwlock_unlock(&t->lock); }

@@ -1,0 +1,74 @@
+/* The head: in-memory profiles per tenant (DESIGN.md §3).
+ *
+ * Per tenant: a string table, a stack tree, and series (sorted label set + time-ordered
+ * profiles whose samples are (stack node, value) runs). Writers remap a decoded batch into the
+ * tenant's tables under the tenant's write lock (short: no decoding happens there); queries
+ * hold the read lock while they accumulate. Tenants are created on first write and never
+ * share tables, so nothing of one tenant is reachable from another's.
+ *
+ * Thread-safe. head_t is owned by the caller (head_new → head_free).
+ */
+#ifndef EMBER_STORE_HEAD_H
+#define EMBER_STORE_HEAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "model/batch.h"
+#include "model/labels.h"
+#include "model/stacktree.h"
+#include "model/strtab.h"
+
+typedef struct head_profile {
+    int64_t ts_ns;
+    uint32_t off, n; /* into series.node / series.value */
+} head_profile_t;
+
+typedef struct head_series {
+    labels_t labels; /* sorted */
+    head_profile_t *profs;
+    size_t nprofs, capprofs;
+    bool sorted;     /* profs ordered by ts_ns */
+    node_id_t *node;
+    int64_t *value;
+    size_t nsamples, capsamples;
+    int64_t min_ts, max_ts;
+} head_series_t;
+
+typedef struct head_tenant {
+    char *id;
+    pthread_rwlock_t lock;
+    strtab_t strs;
+    stacktree_t tree;
+    head_series_t *series;
+    size_t nseries, capseries;
+    hmap_t series_map; /* hash(label key) -> series index */
+} head_tenant_t;
+
+typedef struct head head_t;
+
+head_t *head_new(void);
+void head_free(head_t *h);
+
+/* Returns the tenant (borrowed; lives as long as the head), creating it when create is true;
+ * NULL if absent and !create. */
+head_tenant_t *head_tenant(head_t *h, const char *tenant, bool create);
+
+/* Lists tenant ids (owned array of borrowed strings; free() the array). */
+size_t head_tenants(head_t *h, const char ***out);
+
+/* Applies a decoded batch to tenant (write lock inside). */
+void head_apply(head_t *h, const char *tenant, batch_t *b);
+
+/* Total series over all tenants (metrics). */
+size_t head_series_count(head_t *h);
+
+/* Read lock for queries. Profiles of a series are in arrival order (usually time order;
+ * `sorted` says whether they are), so readers must not assume order unless sorted is set. */
+void head_tenant_rdlock(head_tenant_t *t);
+void head_tenant_unlock(head_tenant_t *t);
+
+#endif
