@@ -1,2 +1,41 @@
+/* ember: one executable, subcommands (DESIGN.md §1). Only `server` and `version` exist so
+ * far; agent, record and query arrive with their issues. */
 #include <stdio.h>
-int main(void) { puts("ember"); return 0; }
+#include <string.h>
+
+#include "server/server.h"
+
+#ifndef EMBER_VERSION
+#define EMBER_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: ember <command> [flags]\n\n"
+               "Commands:\n"
+               "  server    run the Ember server (ingest, storage, query; -help for flags)\n"
+               "  version   print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "server"))
+        return server_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "-version") || !strcmp(cmd, "--version")) {
+        printf("ember %s\n", EMBER_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "-help") ||
+        !strcmp(cmd, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "ember: unknown command \"%s\"\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -588,3 +588,79 @@ out:
     labels_release(&tags);
     return rc;
 }
+
+/* ---- WAL records ---- */
+
+static int put_str(buf_t *out, const char *s)
+{
+    if (!s)
+        return buf_append(out, "\x01", 2);
+    if (s[0] == '\x01')
+        return EMB_EINVAL;
+    return buf_append(out, s, strlen(s) + 1);
+}
+
+static int put_u64(buf_t *out, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    return buf_append(out, b, 8);
+}
+
+int ingest_record_encode(buf_t *out, const char *tenant, const ingest_req_t *req)
+{
+    int rc = buf_putc(out, 1);
+    const char *strs[] = {tenant, req->name, req->format, req->sample_rate, req->spy_name,
+                          req->content_type};
+    for (size_t i = 0; rc == 0 && i < 6; i++)
+        rc = put_str(out, strs[i]);
+    if (rc == 0)
+        rc = put_u64(out, (uint64_t)req->from_ns);
+    if (rc == 0)
+        rc = put_u64(out, (uint64_t)req->until_ns);
+    if (rc == 0)
+        rc = put_u64(out, req->body_len);
+    if (rc == 0)
+        rc = buf_append(out, req->body, req->body_len);
+    return rc;
+}
+
+int ingest_record_decode(ingest_req_t *req, const char **tenant, const uint8_t *rec,
+                         size_t len, err_t *err)
+{
+    memset(req, 0, sizeof(*req));
+    size_t pos = 1;
+    if (len < 1 || rec[0] != 1)
+        return err_set(err, EMB_ECORRUPT, "ingest record: unknown version");
+    const char *strs[6];
+    for (size_t i = 0; i < 6; i++) {
+        const uint8_t *z = pos < len ? memchr(rec + pos, 0, len - pos) : NULL;
+        if (!z)
+            return err_set(err, EMB_ECORRUPT, "ingest record: truncated string %zu", i);
+        strs[i] = rec[pos] == 1 ? NULL : (const char *)rec + pos;
+        pos = (size_t)(z - rec) + 1;
+    }
+    if (len - pos < 24)
+        return err_set(err, EMB_ECORRUPT, "ingest record: truncated header");
+    uint64_t v[3] = {0, 0, 0};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 8; i++)
+            v[k] |= (uint64_t)rec[pos + (size_t)(8 * k + i)] << (8 * i);
+    pos += 24;
+    if (v[2] != len - pos)
+        return err_set(err, EMB_ECORRUPT, "ingest record: body length mismatch");
+    *tenant = strs[0];
+    req->name = strs[1];
+    req->format = strs[2];
+    req->sample_rate = strs[3];
+    req->spy_name = strs[4];
+    req->content_type = strs[5];
+    req->from_ns = (int64_t)v[0];
+    req->until_ns = (int64_t)v[1];
+    req->body = rec + pos;
+    req->body_len = (size_t)v[2];
+    if (!*tenant)
+        return err_set(err, EMB_ECORRUPT, "ingest record: no tenant");
+    return 0;
+}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "model/batch.h"
 
@@ -49,4 +50,15 @@ int folded_parse(batch_t *b, batch_profile_t *p, const uint8_t *body, size_t len
 int tree_parse(batch_t *b, batch_profile_t *p, const uint8_t *body, size_t len, bool trie,
                int64_t mul, int64_t div, err_t *err);
 
+/* WAL record of an accepted request (the WAL stores requests, not decoded data: gzipped
+ * pprof is the most compact form we have, and replay reuses this exact decoder).
+ * Layout: u8 version (1), then NUL-terminated strings tenant, name, format, sample_rate,
+ * spy_name, content_type (a leading 0x01 byte marks an absent value), i64 LE from_ns,
+ * until_ns, u64 LE body length, body. */
+int ingest_record_encode(buf_t *out, const char *tenant, const ingest_req_t *req)
+    __attribute__((warn_unused_result));
+/* Decodes a record; every pointer in req and *tenant borrows from rec. EMB_ECORRUPT if it
+ * does not parse. */
+int ingest_record_decode(ingest_req_t *req, const char **tenant, const uint8_t *rec,
+                         size_t len, err_t *err);
 #endif

@@ -164,8 +164,8 @@ int wal_open(wal_t **out, const char *dir, bool fsync_enabled, wal_replay_fn fn,
     }
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->sync_mu, NULL);
-    off_t end;
-    size_t nrec;
+    off_t end = 0;
+    size_t nrec = 0;
     int rc = replay(w, &end, &nrec, fn, arg, err);
     if (rc) {
         wal_close(w);

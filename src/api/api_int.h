@@ -1,0 +1,56 @@
+/* Internals shared by the api/ files: the request/response shapes routes work on, the api_t body
+ * and the metric counters. Not to be included from outside api/. */
+#ifndef EMBER_API_API_INT_H
+#define EMBER_API_API_INT_H
+
+#include <stdatomic.h>
+
+#include "api/api.h"
+#include "base/buf.h"
+
+#define API_MAX_ARGS 64
+
+typedef struct api_arg {
+    const char *key, *value; /* borrowed from the HTTP library for the request's lifetime */
+} api_arg_t;
+
+typedef struct api_req {
+    const char *method, *path;
+    const char *content_type, *tenant_header;
+    const uint8_t *body;
+    size_t body_len;
+    bool body_too_big;
+    api_arg_t args[API_MAX_ARGS];
+    size_t nargs;
+} api_req_t;
+
+typedef struct api_resp {
+    int status;
+    const char *content_type; /* static; NULL = application/json */
+    const char *allow;        /* Allow header for 405 */
+    buf_t body;
+} api_resp_t;
+
+enum { FMT_FOLDED, FMT_LINES, FMT_TREE, FMT_TRIE, FMT_PPROF, FMT_JFR, FMT_SPEEDSCOPE, FMT_N };
+
+enum {
+    R_INGEST, R_RENDER, R_LABELS, R_LABEL_VALUES, R_APPS, R_READY, R_METRICS, R_OTHER, R_N
+};
+
+#define API_NSTATUS 16
+
+struct api {
+    store_t *store;
+    api_options_t opt;
+    void *daemon; /* struct MHD_Daemon* */
+    atomic_bool ready;
+    _Atomic uint64_t requests[R_N][API_NSTATUS];
+    _Atomic uint64_t ing_profiles[FMT_N], ing_bytes[FMT_N], ing_samples[FMT_N];
+    _Atomic uint64_t ing_errors;
+};
+
+void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp);
+int api__http_start(api_t *a, err_t *err);
+void api__http_stop(api_t *a);
+
+#endif

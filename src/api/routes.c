@@ -1,0 +1,461 @@
+/* Routes: one handler per endpoint of PROTOCOLS.md §0/§1/§3 (Pyroscope 1.x semantics), with
+ * the pre-1.0 aliases sharing the same handlers. Errors are JSON {"code","message"} with the
+ * status from api_status_for (§1.7). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "ingest/ingest.h"
+#include "query/attime.h"
+#include "query/query.h"
+
+static const int STATUSES[API_NSTATUS] = {200, 204, 400, 401, 403, 404, 405, 408,
+                                          413, 415, 422, 429, 500, 501, 503, 0};
+
+int api_status_for(int code)
+{
+    switch (code) {
+    case 0: return 200;
+    case EMB_EINVAL: return 400;
+    case EMB_ETOOBIG: return 413;
+    case EMB_ENOTFOUND: return 404;
+    case EMB_ELIMIT: return 429;
+    case EMB_ECORRUPT: return 422;
+    case EMB_EUNAVAIL: return 503;
+    case EMB_EUNSUPPORTED: return 501;
+    default: return 500;
+    }
+}
+
+static const char *connect_code(int status)
+{
+    switch (status) {
+    case 400: case 413: return "invalid_argument";
+    case 401: return "unauthenticated";
+    case 403: return "permission_denied";
+    case 404: return "not_found";
+    case 405: return "unimplemented";
+    case 408: case 504: return "deadline_exceeded";
+    case 429: return "resource_exhausted";
+    case 501: return "unimplemented";
+    case 503: return "unavailable";
+    default: return "unknown";
+    }
+}
+
+static void reply_error(api_resp_t *resp, int status, const char *msg)
+{
+    resp->status = status;
+    resp->content_type = "application/json";
+    buf_reset(&resp->body);
+    if (buf_printf(&resp->body, "{\"code\":\"%s\",\"message\":", connect_code(status)) ||
+        buf_json_str(&resp->body, msg, strlen(msg)) || buf_putc(&resp->body, '}')) {
+        buf_reset(&resp->body);
+    }
+}
+
+static void reply_err(api_resp_t *resp, const err_t *err)
+{
+    reply_error(resp, api_status_for(err->code), err->msg);
+}
+
+static const char *arg(const api_req_t *r, const char *key)
+{
+    for (size_t i = 0; i < r->nargs; i++)
+        if (!strcmp(r->args[i].key, key))
+            return r->args[i].value;
+    return NULL;
+}
+
+int api_tenant_valid(const char *id, err_t *err)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 150)
+        return err_set(err, EMB_EINVAL, "tenant id must be 1..150 bytes");
+    if (!strcmp(id, ".") || !strcmp(id, ".."))
+        return err_set(err, EMB_EINVAL, "tenant id \"%s\" is not allowed", id);
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("!-_.*'()", c)))
+            return err_set(err, EMB_EINVAL, "tenant id contains unsupported character '%c'",
+                           c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return 0;
+}
+
+/* Resolves the tenant per PROTOCOLS.md §4: header ignored unless multitenancy is on. */
+static const char *tenant_of(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    if (!a->opt.multitenancy)
+        return "anonymous";
+    const char *t = req->tenant_header;
+    if (!t || !*t) {
+        reply_error(resp, 401, "no org id: the X-Scope-OrgID header is required");
+        return NULL;
+    }
+    err_t err;
+    if (api_tenant_valid(t, &err)) {
+        reply_error(resp, 400, err.msg);
+        return NULL;
+    }
+    return t;
+}
+
+static int format_index(const char *f)
+{
+    static const char *names[FMT_N] = {"folded", "lines", "tree", "trie", "pprof", "jfr",
+                                       "speedscope"};
+    for (int i = 0; i < FMT_N; i++)
+        if (!strcmp(names[i], f))
+            return i;
+    return FMT_FOLDED;
+}
+
+static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    if (req->body_too_big) {
+        reply_error(resp, 413, "request body too large");
+        return;
+    }
+    const char *tenant = tenant_of(a, req, resp);
+    if (!tenant)
+        return;
+    int64_t now = clock_now_ns();
+    const char *name = arg(req, "name");
+    if (!name || !*name) {
+        reply_error(resp, 400, "missing required parameter \"name\"");
+        return;
+    }
+    ingest_req_t ir = {
+        .name = name,
+        .from_ns = attime_parse(arg(req, "from"), now),
+        .until_ns = attime_parse(arg(req, "until"), now),
+        .format = arg(req, "format"),
+        .sample_rate = arg(req, "sampleRate"),
+        .spy_name = arg(req, "spyName"),
+        .content_type = req->content_type,
+        .body = req->body ? req->body : (const uint8_t *)"",
+        .body_len = req->body_len,
+    };
+    if (ir.until_ns < ir.from_ns)
+        ir.until_ns = ir.from_ns;
+    ingest_limits_t lim = {a->opt.max_profile_size, a->opt.max_label_names_per_series,
+                           a->opt.max_label_name_length, a->opt.max_label_value_length};
+    batch_t b;
+    err_t err = {0, ""};
+    const char *fmt = "folded";
+    int rc = ingest_decode(&b, &fmt, &ir, &lim, &err);
+    if (rc) {
+        /* Pyroscope: bad metadata 400; anything wrong with the body 422 */
+        int status = rc == EMB_EINVAL ? 400 : rc == EMB_EUNSUPPORTED ? 501 : 422;
+        reply_error(resp, status, err.msg);
+        atomic_fetch_add(&a->ing_errors, 1);
+        batch_release(&b);
+        return;
+    }
+    if (b.nprofs > 0) {
+        buf_t rec = BUF_INIT;
+        if (ingest_record_encode(&rec, tenant, &ir)) {
+            reply_error(resp, 400, "parameters contain unsupported bytes");
+            buf_release(&rec);
+            batch_release(&b);
+            return;
+        }
+        rc = store_append(a->store, tenant, &b, (const uint8_t *)rec.data, rec.len, &err);
+        buf_release(&rec);
+        if (rc) {
+            log_error("ingest: %s", err.msg);
+            reply_err(resp, &err);
+            batch_release(&b);
+            return;
+        }
+    }
+    int fi = format_index(fmt);
+    atomic_fetch_add(&a->ing_profiles[fi], b.nprofs);
+    atomic_fetch_add(&a->ing_bytes[fi], req->body_len);
+    atomic_fetch_add(&a->ing_samples[fi], b.nsamples);
+    batch_release(&b);
+    resp->status = 200;
+}
+
+/* from/until with Pyroscope's defaults; a bound that parses to 0 is an error (§3.1). */
+static bool time_range(const api_req_t *req, api_resp_t *resp, int64_t *from, int64_t *until,
+                       int64_t def_from_ago)
+{
+    int64_t now = clock_now_ns();
+    const char *f = arg(req, "from"), *u = arg(req, "until");
+    *from = f ? attime_parse(f, now) : now - def_from_ago;
+    *until = u ? attime_parse(u, now) : now;
+    if (*from == 0 || *until == 0) {
+        reply_error(resp, 400, "missing time range");
+        return false;
+    }
+    if (*from > *until) {
+        reply_error(resp, 400, "from is after until");
+        return false;
+    }
+    return true;
+}
+
+static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    const char *tenant = tenant_of(a, req, resp);
+    if (!tenant)
+        return;
+    const char *q = arg(req, "query");
+    if (!q || !*q)
+        q = arg(req, "name");
+    if (!q || !*q) {
+        reply_error(resp, 400, "missing required parameter \"query\"");
+        return;
+    }
+    const char *format = arg(req, "format");
+    if (format && *format && strcmp(format, "json") && strcmp(format, "pprof")) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "format \"%.40s\" is not supported yet (use json)", format);
+        reply_error(resp, 400, msg);
+        return;
+    }
+    query_render_t r;
+    memset(&r, 0, sizeof(r));
+    r.query = q;
+    if (!time_range(req, resp, &r.from_ns, &r.until_ns, 3600 * NS_PER_S))
+        return;
+    const char *mn = arg(req, "maxNodes");
+    if (!mn || !*mn)
+        mn = arg(req, "max-nodes");
+    if (mn && *mn) {
+        char *end;
+        long long v = strtoll(mn, &end, 10);
+        if (*end || v < 0) {
+            reply_error(resp, 400, "maxNodes must be a non-negative integer");
+            return;
+        }
+        r.max_nodes = v;
+    }
+    r.group_by = arg(req, "groupBy");
+    const char *agg = arg(req, "aggregation");
+    r.avg = agg && !strcmp(agg, "avg");
+    query_limits_t lim = {a->opt.max_nodes_default, a->opt.max_nodes_max};
+    err_t err = {0, ""};
+    int rc = query_render_json(&resp->body, a->store->head, tenant, &r, &lim, &err);
+    if (rc) {
+        reply_err(resp, &err);
+        return;
+    }
+    resp->status = 200;
+}
+
+static void h_labels(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    const char *tenant = tenant_of(a, req, resp);
+    if (!tenant)
+        return;
+    int64_t from, until;
+    if (!time_range(req, resp, &from, &until, 3600 * NS_PER_S))
+        return;
+    err_t err = {0, ""};
+    if (query_label_names(&resp->body, a->store->head, tenant, arg(req, "query"), from, until,
+                          false, &err)) {
+        reply_err(resp, &err);
+        return;
+    }
+    resp->status = 200;
+}
+
+static void h_label_values(api_t *a, const api_req_t *req, api_resp_t *resp, bool v1)
+{
+    const char *tenant = tenant_of(a, req, resp);
+    if (!tenant)
+        return;
+    const char *label = arg(req, "label");
+    if (!label || !*label) {
+        reply_error(resp, 400, "missing required parameter \"label\"");
+        return;
+    }
+    int64_t from = 0, until = INT64_MAX;
+    /* Pyroscope 1.x ignores the range on /pyroscope/label-values; pre-1.0 honours it */
+    if (!v1 || arg(req, "from") || arg(req, "until"))
+        if (!time_range(req, resp, &from, &until, 3600 * NS_PER_S))
+            return;
+    err_t err = {0, ""};
+    if (query_label_values(&resp->body, a->store->head, tenant, label, arg(req, "query"), from,
+                           until, v1, &err)) {
+        reply_err(resp, &err);
+        return;
+    }
+    resp->status = 200;
+}
+
+static void h_apps(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    const char *tenant = tenant_of(a, req, resp);
+    if (!tenant)
+        return;
+    err_t err = {0, ""};
+    if (query_apps(&resp->body, a->store->head, tenant, &err)) {
+        reply_err(resp, &err);
+        return;
+    }
+    resp->status = 200;
+}
+
+static void h_ready(api_t *a, api_resp_t *resp)
+{
+    resp->content_type = "text/plain; charset=utf-8";
+    bool ok = atomic_load(&a->ready);
+    resp->status = ok ? 200 : 503;
+    if (buf_puts(&resp->body, ok ? "ready\n" : "not ready: replaying the WAL\n"))
+        resp->status = 500;
+}
+
+static void h_metrics(api_t *a, api_resp_t *resp)
+{
+    static const char *route_names[R_N] = {"ingest", "render", "labels", "label_values",
+                                           "apps", "ready", "metrics", "other"};
+    static const char *fmt_names[FMT_N] = {"folded", "lines", "tree", "trie", "pprof", "jfr",
+                                           "speedscope"};
+    buf_t *b = &resp->body;
+    int rc = buf_puts(b, "# HELP ember_http_requests_total HTTP requests by route and status.\n"
+                         "# TYPE ember_http_requests_total counter\n");
+    for (int r = 0; rc == 0 && r < R_N; r++)
+        for (int s = 0; rc == 0 && s < API_NSTATUS; s++) {
+            uint64_t v = atomic_load(&a->requests[r][s]);
+            if (v)
+                rc = buf_printf(b, "ember_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                                route_names[r], STATUSES[s] ? STATUSES[s] : 0,
+                                (unsigned long long)v);
+        }
+    const char *fam[3][2] = {
+        {"ember_ingested_profiles_total", "Profiles (one per sample type) accepted."},
+        {"ember_ingested_bytes_total", "Request body bytes accepted."},
+        {"ember_ingested_samples_total", "Samples accepted."}};
+    _Atomic uint64_t *arrs[3] = {a->ing_profiles, a->ing_bytes, a->ing_samples};
+    for (int k = 0; rc == 0 && k < 3; k++) {
+        rc = buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", fam[k][0], fam[k][1], fam[k][0]);
+        for (int f = 0; rc == 0 && f < FMT_N; f++)
+            rc = buf_printf(b, "%s{format=\"%s\"} %llu\n", fam[k][0], fmt_names[f],
+                            (unsigned long long)atomic_load(&arrs[k][f]));
+    }
+    if (rc == 0)
+        rc = buf_printf(b,
+                        "# HELP ember_ingest_errors_total Ingest requests refused for bad input.\n"
+                        "# TYPE ember_ingest_errors_total counter\n"
+                        "ember_ingest_errors_total %llu\n"
+                        "# HELP ember_wal_fsyncs_total WAL fsync calls (group commits).\n"
+                        "# TYPE ember_wal_fsyncs_total counter\n"
+                        "ember_wal_fsyncs_total %llu\n"
+                        "# HELP ember_wal_bytes_total Bytes appended to the WAL.\n"
+                        "# TYPE ember_wal_bytes_total counter\n"
+                        "ember_wal_bytes_total %llu\n"
+                        "# HELP ember_head_series Series held in the in-memory head.\n"
+                        "# TYPE ember_head_series gauge\n"
+                        "ember_head_series %zu\n",
+                        (unsigned long long)atomic_load(&a->ing_errors),
+                        (unsigned long long)wal_fsyncs(a->store->wal),
+                        (unsigned long long)wal_bytes(a->store->wal),
+                        head_series_count(a->store->head));
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    resp->status = rc ? 500 : 200;
+}
+
+typedef struct route {
+    const char *path;
+    const char *method;
+    int id;
+} route_t;
+
+static const route_t ROUTES[] = {
+    {"/ingest", "POST", R_INGEST},
+    {"/pyroscope/ingest", "POST", R_INGEST},
+    {"/render", "GET", R_RENDER},
+    {"/pyroscope/render", "GET", R_RENDER},
+    {"/labels", "GET", R_LABELS},
+    {"/label-values", "GET", R_LABEL_VALUES},
+    {"/pyroscope/label-values", "GET", R_LABEL_VALUES},
+    {"/api/apps", "GET", R_APPS},
+    {"/ready", "GET", R_READY},
+    {"/metrics", "GET", R_METRICS},
+};
+
+static void count(api_t *a, int route, int status)
+{
+    int s = API_NSTATUS - 1;
+    for (int i = 0; i < API_NSTATUS - 1; i++)
+        if (STATUSES[i] == status) {
+            s = i;
+            break;
+        }
+    atomic_fetch_add(&a->requests[route][s], 1);
+}
+
+void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    const route_t *rt = NULL;
+    for (size_t i = 0; i < sizeof(ROUTES) / sizeof(ROUTES[0]); i++)
+        if (!strcmp(ROUTES[i].path, req->path)) {
+            rt = &ROUTES[i];
+            break;
+        }
+    if (!rt) {
+        reply_error(resp, 404, "not found");
+        count(a, R_OTHER, 404);
+        return;
+    }
+    bool head_ok = !strcmp(rt->method, "GET") && !strcmp(req->method, "HEAD");
+    if (strcmp(rt->method, req->method) && !head_ok) {
+        reply_error(resp, 405, "method not allowed");
+        resp->allow = rt->method;
+        count(a, rt->id, 405);
+        return;
+    }
+    if (!atomic_load(&a->ready) && rt->id != R_READY && rt->id != R_METRICS) {
+        reply_error(resp, 503, "not ready: replaying the WAL");
+        count(a, rt->id, 503);
+        return;
+    }
+    switch (rt->id) {
+    case R_INGEST: h_ingest(a, req, resp); break;
+    case R_RENDER: h_render(a, req, resp); break;
+    case R_LABELS: h_labels(a, req, resp); break;
+    case R_LABEL_VALUES:
+        h_label_values(a, req, resp, !strcmp(req->path, "/pyroscope/label-values"));
+        break;
+    case R_APPS: h_apps(a, req, resp); break;
+    case R_READY: h_ready(a, resp); break;
+    case R_METRICS: h_metrics(a, resp); break;
+    }
+    if (resp->status == 0)
+        resp->status = 500;
+    count(a, rt->id, resp->status);
+}
+
+int api_start(api_t **out, store_t *s, const api_options_t *opt, err_t *err)
+{
+    api_t *a = xcalloc(1, sizeof(*a));
+    a->store = s;
+    a->opt = *opt;
+    int rc = api__http_start(a, err);
+    if (rc) {
+        free(a);
+        *out = NULL;
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+void api_set_ready(api_t *a, bool ready) { atomic_store(&a->ready, ready); }
+
+void api_stop(api_t *a)
+{
+    if (!a)
+        return;
+    api__http_stop(a);
+    free(a);
+}

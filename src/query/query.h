@@ -1,0 +1,58 @@
+/* query/: read path over the head — selectors to series, merge into a call tree, and the
+ * legacy render outputs (flamebearer JSON, timeline, label lists) of PROTOCOLS.md §3.
+ *
+ * Every function takes the tenant id and touches only that tenant's tables. Results are
+ * written into caller-owned buffers (buf_t, capped by its max → EMB_ETOOBIG).
+ */
+#ifndef EMBER_QUERY_QUERY_H
+#define EMBER_QUERY_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "query/selector.h"
+#include "store/head.h"
+
+typedef struct query_render {
+    const char *query;     /* selector with a profile-type id or legacy app.suffix */
+    int64_t from_ns, until_ns;
+    int64_t max_nodes;     /* 0 = default */
+    const char *group_by;  /* first groupBy label or NULL */
+    bool avg;              /* aggregation=avg for the timeline */
+} query_render_t;
+
+typedef struct query_limits {
+    int64_t max_nodes_default; /* 8192 */
+    int64_t max_nodes_max;     /* 1048576 */
+} query_limits_t;
+
+/* Parses a render query into a selector that includes the profile-type matchers
+ * (legacy `app.cpu{...}` → service_name + __name__ + __type__; `<id>{...}` →
+ * __profile_type__). OUT: sel (release with selector_release). *sample_type / *sample_unit
+ * point to static or selector-owned text for metadata. EMB_EINVAL without a profile type. */
+int query_selector(selector_t *sel, const char *query, err_t *err);
+
+/* /render?format=json: flamebearer + timeline (+ groups). */
+int query_render_json(buf_t *out, head_t *h, const char *tenant, const query_render_t *q,
+                      const query_limits_t *lim, err_t *err);
+
+/* Label names (sorted, unique) of series matching the optional selector (NULL/"" = all)
+ * in [from, until]; JSON array. Reserved `__` names are included only if with_reserved. */
+int query_label_names(buf_t *out, head_t *h, const char *tenant, const char *query,
+                      int64_t from_ns, int64_t until_ns, bool with_reserved, err_t *err);
+
+/* Values of label name (sorted, unique), JSON array; `null` when empty if null_if_empty. */
+int query_label_values(buf_t *out, head_t *h, const char *tenant, const char *name,
+                       const char *query, int64_t from_ns, int64_t until_ns,
+                       bool null_if_empty, err_t *err);
+
+/* /api/apps: [{"name":"app.cpu","spyName":"...","sampleRate":100,"units":"samples"}...] */
+int query_apps(buf_t *out, head_t *h, const char *tenant, err_t *err);
+
+/* Timeline step for a range (§3.5), in seconds. */
+int64_t query_timeline_step(int64_t from_ns, int64_t until_ns);
+
+#endif

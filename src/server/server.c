@@ -1,0 +1,127 @@
+/* `ember server`: load config, open storage (replaying the WAL through the ingest decoder),
+ * start HTTP, mark ready, wait for a signal, stop in reverse order. */
+#include "server/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "base/log.h"
+#include "ingest/ingest.h"
+#include "server/config.h"
+#include "store/store.h"
+
+typedef struct replay_stats {
+    size_t records, profiles, failed;
+    ingest_limits_t lim;
+} replay_stats_t;
+
+/* Replays one WAL record: decode exactly as at ingest time, apply to the head. A record that
+ * no longer decodes (limits tightened since) is logged and skipped, not fatal. */
+static int replay_record(store_t *s, const uint8_t *payload, size_t len, void *arg)
+{
+    replay_stats_t *st = arg;
+    ingest_req_t req;
+    const char *tenant;
+    err_t err = {0, ""};
+    if (ingest_record_decode(&req, &tenant, payload, len, &err)) {
+        log_warn("wal replay: skipping undecodable record: %s", err.msg);
+        st->failed++;
+        return 0;
+    }
+    batch_t b;
+    const char *fmt;
+    /* Limits may have been lowered since the data was acknowledged; never drop acked data. */
+    ingest_limits_t unlimited = {0, 0, 0, 0};
+    if (ingest_decode(&b, &fmt, &req, &unlimited, &err)) {
+        log_warn("wal replay: skipping record for tenant %s: %s", tenant, err.msg);
+        st->failed++;
+    } else {
+        head_apply(s->head, tenant, &b);
+        st->profiles += b.nprofs;
+    }
+    batch_release(&b);
+    st->records++;
+    return 0;
+}
+
+int server_main(int argc, char **argv)
+{
+    config_t cfg;
+    err_t err = {0, ""};
+    int code = 1;
+    store_t *store = NULL;
+    api_t *api = NULL;
+    if (config_load(&cfg, argc, argv, &err)) {
+        fprintf(stderr, "ember server: %s\n", err.msg);
+        config_release(&cfg);
+        return 1;
+    }
+    if (cfg.help) {
+        fprintf(stdout, "Usage: ember server [flags]\n\nFlags (each also a YAML key in "
+                        "-config.file):\n");
+        config_usage(stdout);
+        config_release(&cfg);
+        return 0;
+    }
+    int lvl = log_level_parse(cfg.log_level ? cfg.log_level : "info");
+    log_set_level(lvl < 0 ? LOG_INFO : lvl);
+    if (strcmp(cfg.storage_backend, "filesystem") != 0) {
+        fprintf(stderr, "ember server: storage.backend: \"%s\" is not yet supported by this "
+                        "version of Ember; use \"filesystem\" (object storage support is "
+                        "planned)\n", cfg.storage_backend);
+        goto out;
+    }
+    if (cfg.analytics_reporting_enabled)
+        log_debug("analytics.reporting_enabled is accepted but Ember never phones home");
+
+    /* Signals are handled by sigwait in this thread; block them before threads start. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    replay_stats_t rs;
+    memset(&rs, 0, sizeof(rs));
+    if (store_open(&store, cfg.storage_path, cfg.wal_fsync, replay_record, &rs, &err)) {
+        fprintf(stderr, "ember server: storage at %s: %s\n", cfg.storage_path, err.msg);
+        goto out;
+    }
+    log_info("storage: %s, WAL replay applied %zu records (%zu profiles, %zu skipped)",
+             cfg.storage_path, rs.records, rs.profiles, rs.failed);
+    api_options_t opt = {
+        .listen_address = cfg.http_listen_address,
+        .port = cfg.http_listen_port,
+        .threads = cfg.http_threads,
+        .multitenancy = cfg.multitenancy_enabled,
+        .body_limit = (size_t)cfg.ingestion_body_limit_bytes,
+        .max_profile_size = (size_t)cfg.max_profile_size_bytes,
+        .max_label_names_per_series = (size_t)cfg.max_label_names_per_series,
+        .max_label_name_length = (size_t)cfg.max_label_name_length,
+        .max_label_value_length = (size_t)cfg.max_label_value_length,
+        .max_nodes_default = cfg.max_flamegraph_nodes_default,
+        .max_nodes_max = cfg.max_flamegraph_nodes_max,
+    };
+    if (api_start(&api, store, &opt, &err)) {
+        fprintf(stderr, "ember server: %s\n", err.msg);
+        goto out;
+    }
+    api_set_ready(api, true);
+    log_info("ember server ready");
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    code = 0;
+out:
+    api_stop(api);
+    store_close(store);
+    config_release(&cfg);
+    return code;
+}
