@@ -392,9 +392,10 @@ int query_render_json(buf_t *out, head_t *h, const char *tenant, const query_ren
                 if (hp->ts_ns < q->from_ns || hp->ts_ns > q->until_ns)
                     continue;
                 int64_t sum = 0;
-                for (uint32_t k = hp->off; k < hp->off + hp->n; k++) {
-                    self[s->node[k]] += s->value[k];
-                    sum += s->value[k];
+                const node_id_t *nodes = head_profile_nodes(hp);
+                for (uint32_t k = 0; k < hp->n; k++) {
+                    self[nodes[k]] += hp->value[k];
+                    sum += hp->value[k];
                 }
                 timeline_add(&tl, hp->ts_ns, sum);
                 if (gtl)

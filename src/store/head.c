@@ -26,8 +26,6 @@ static void series_release(head_series_t *s)
 {
     labels_release(&s->labels);
     free(s->profs);
-    free(s->node);
-    free(s->value);
 }
 
 static void tenant_free(head_tenant_t *t)
@@ -35,6 +33,9 @@ static void tenant_free(head_tenant_t *t)
     for (size_t i = 0; i < t->nseries; i++)
         series_release(&t->series[i]);
     free(t->series);
+    for (size_t i = 0; i < t->nchunks; i++)
+        free(t->chunks[i]);
+    free(t->chunks);
     hmap_release(&t->series_map);
     strtab_release(&t->strs);
     stacktree_release(&t->tree);
@@ -132,6 +133,24 @@ static head_series_t *series_get(head_tenant_t *t, labels_t *l, const buf_t *key
     return s;
 }
 
+#define HEAD_CHUNK (4u << 20)
+
+/* 8-byte aligned bump allocation from the tenant's chunks (write lock held). */
+static void *tenant_alloc(head_tenant_t *t, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (!t->nchunks || t->chunk_used + n > t->chunk_size) {
+        size_t sz = n > HEAD_CHUNK ? n : HEAD_CHUNK;
+        xgrow(&t->chunks, &t->capchunks, t->nchunks + 1, sizeof(*t->chunks));
+        t->chunks[t->nchunks++] = xmalloc(sz);
+        t->chunk_size = sz;
+        t->chunk_used = 0;
+    }
+    void *p = t->chunks[t->nchunks - 1] + t->chunk_used;
+    t->chunk_used += n;
+    return p;
+}
+
 void head_apply(head_t *h, const char *tenant, batch_t *b)
 {
     if (b->nprofs == 0)
@@ -160,16 +179,15 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
             continue;
         head_series_t *s = series_get(t, &bp->labels, &keys[i]);
         xgrow(&s->profs, &s->capprofs, s->nprofs + 1, sizeof(*s->profs));
-        size_t need = s->nsamples + bp->n;
-        if (need > s->capsamples) {
-            size_t c = s->capsamples;
-            xgrow(&s->node, &c, need, sizeof(*s->node));
-            xgrow(&s->value, &s->capsamples, need, sizeof(*s->value));
-        }
+        size_t nz = 0;
+        for (size_t j = 0; j < bp->n; j++)
+            nz += bp->value[j] != 0;
         head_profile_t *hp = &s->profs[s->nprofs++];
         hp->ts_ns = bp->ts_ns;
-        hp->off = (uint32_t)s->nsamples;
-        hp->n = 0;
+        hp->n = (uint32_t)nz;
+        hp->value = tenant_alloc(t, nz * (sizeof(int64_t) + sizeof(node_id_t)));
+        node_id_t *nodes = (node_id_t *)(hp->value + nz);
+        size_t k = 0;
         for (size_t j = 0; j < bp->n; j++) {
             uint32_t si = bp->stack[j];
             if (bp->value[j] == 0)
@@ -177,15 +195,15 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
             if (stack_node[si] == UINT32_MAX) {
                 const batch_stack_t *st = &b->stacks[si];
                 node_id_t n = 0;
-                for (uint32_t k = 0; k < st->depth; k++)
-                    n = stacktree_child(&t->tree, n, smap[b->frames[st->off + k]]);
+                for (uint32_t d = 0; d < st->depth; d++)
+                    n = stacktree_child(&t->tree, n, smap[b->frames[st->off + d]]);
                 stack_node[si] = n;
             }
-            s->node[s->nsamples] = stack_node[si];
-            s->value[s->nsamples] = bp->value[j];
-            s->nsamples++;
-            hp->n++;
+            nodes[k] = stack_node[si];
+            hp->value[k] = bp->value[j];
+            k++;
         }
+        s->nsamples += nz;
         if (s->nprofs > 1 && s->profs[s->nprofs - 2].ts_ns > hp->ts_ns)
             s->sorted = false;
         if (hp->ts_ns < s->min_ts)

@@ -24,17 +24,22 @@
 
 typedef struct head_profile {
     int64_t ts_ns;
-    uint32_t off, n; /* into series.node / series.value */
+    int64_t *value;  /* n values, then n node ids (node_id_t) right after: one allocation */
+    uint32_t n;
 } head_profile_t;
+
+/* Stack node ids of a profile's samples (stored after the values). */
+static inline const node_id_t *head_profile_nodes(const head_profile_t *p)
+{
+    return (const node_id_t *)(p->value + p->n);
+}
 
 typedef struct head_series {
     labels_t labels; /* sorted */
     head_profile_t *profs;
     size_t nprofs, capprofs;
     bool sorted;     /* profs ordered by ts_ns */
-    node_id_t *node;
-    int64_t *value;
-    size_t nsamples, capsamples;
+    size_t nsamples;
     int64_t min_ts, max_ts;
 } head_series_t;
 
@@ -46,6 +51,10 @@ typedef struct head_tenant {
     head_series_t *series;
     size_t nseries, capseries;
     hmap_t series_map; /* hash(label key) -> series index */
+    /* Sample storage: bump allocation from large chunks, so appending a profile never
+     * copies earlier ones (a realloc'd array would, and fault in fresh pages each time). */
+    char **chunks;
+    size_t nchunks, capchunks, chunk_used, chunk_size;
 } head_tenant_t;
 
 typedef struct head head_t;

@@ -1,0 +1,3 @@
+module ember/bench/gocorpus
+
+go 1.19
