@@ -25,6 +25,7 @@ head_t *head_new(void)
 static void series_release(head_series_t *s)
 {
     labels_release(&s->labels);
+    free(s->key);
     free(s->profs);
 }
 
@@ -110,20 +111,17 @@ static head_series_t *series_get(head_tenant_t *t, labels_t *l, const buf_t *key
     size_t pos = 0;
     int started = 0;
     uint32_t id;
-    buf_t k2 = BUF_INIT;
     while ((id = hmap_probe(&t->series_map, hv, &pos, &started)) != HMAP_EMPTY) {
-        buf_reset(&k2);
-        if (labels_key(&k2, &t->series[id].labels) == 0 && k2.len == key->len &&
-            memcmp(k2.data, key->data, key->len) == 0) {
-            buf_release(&k2);
+        const head_series_t *c = &t->series[id];
+        if (c->key_len == key->len && memcmp(c->key, key->data, key->len) == 0)
             return &t->series[id];
-        }
     }
-    buf_release(&k2);
     xgrow(&t->series, &t->capseries, t->nseries + 1, sizeof(*t->series));
     head_series_t *s = &t->series[t->nseries];
     memset(s, 0, sizeof(*s));
     s->labels = *l; /* take ownership */
+    s->key = xstrndup(key->data ? key->data : "", key->len);
+    s->key_len = key->len;
     labels_init(l);
     s->sorted = true;
     s->min_ts = INT64_MAX;

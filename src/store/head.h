@@ -36,6 +36,8 @@ static inline const node_id_t *head_profile_nodes(const head_profile_t *p)
 
 typedef struct head_series {
     labels_t labels; /* sorted */
+    char *key;       /* labels_key(labels), owned */
+    size_t key_len;
     head_profile_t *profs;
     size_t nprofs, capprofs;
     bool sorted;     /* profs ordered by ts_ns */

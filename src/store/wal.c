@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -210,7 +212,19 @@ int wal_append(wal_t *w, const uint8_t *payload, size_t len, uint64_t *seq, err_
     pthread_mutex_lock(&w->mu);
     off_t start = lseek(w->fd, 0, SEEK_CUR);
     int rc = 0;
-    if (write_all(w->fd, hdr, 8) < 0 || write_all(w->fd, payload, len) < 0) {
+    /* One syscall for header and payload; fall back to plain writes on a short write. */
+    struct iovec iov[2] = {{hdr, 8}, {(void *)payload, len}};
+    ssize_t wr;
+    do
+        wr = writev(w->fd, iov, 2);
+    while (wr < 0 && errno == EINTR);
+    bool ok = wr == (ssize_t)(len + 8);
+    if (!ok && wr >= 0) {
+        size_t done = (size_t)wr;
+        ok = (done >= 8 || write_all(w->fd, hdr + done, 8 - done) == 0) &&
+             write_all(w->fd, payload + (done > 8 ? done - 8 : 0), len - (done > 8 ? done - 8 : 0)) == 0;
+    }
+    if (!ok) {
         rc = err_set(err, EMB_EIO, "wal: write: %s", strerror(errno));
         /* Roll back a partial record so later appends stay readable. */
         if (start >= 0 && ftruncate(w->fd, start) == 0)
