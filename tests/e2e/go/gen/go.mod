@@ -1,0 +1,3 @@
+module ember/gen
+
+go 1.19
