@@ -78,6 +78,12 @@ def test_whitespace_in_selector(server, app):
     assert doc["flamebearer"]["numTicks"] == NS
 
 
+def test_name_matcher_inside_braces(server, app):
+    """Prometheus selector syntax: the metric name may be given as `{__name__="..."}`."""
+    doc = server.render('{__name__="%s",service_name="%s",env="prod"}' % (CPU, app))
+    assert doc["flamebearer"]["numTicks"] == NS
+
+
 def test_other_profile_type_is_empty(server, app):
     assert server.total('process_cpu:samples:count:cpu:nanoseconds{service_name="%s"}' % app) == 0
     assert server.total('memory:alloc_space:bytes::{service_name="%s"}' % app) == 0
@@ -89,3 +95,11 @@ def test_name_values_are_verbatim(server):
     server.ingest_ok(name + '.cpu{env="q"}', b"v 1\n", from_=now() - 60)
     assert server.total('%s{service_name="%s",env="\\"q\\""}' % (CPU, name)) == NS
     assert server.total('%s{service_name="%s",env="q"}' % (CPU, name)) == 0
+
+
+def test_pre_1_0_name_parameter(server, app):
+    """Pre-1.0 /render took the query as `name` (PROTOCOLS.md §3.8)."""
+    r = server.get("/render", name=app + '.cpu{env="prod"}', **{"from": "now-1h",
+                                                               "until": "now"})
+    assert r.status == 200, r
+    assert r.json()["flamebearer"]["numTicks"] == NS
