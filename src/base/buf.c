@@ -116,6 +116,22 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+int buf_utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < n;) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t l = utf8_len(s + i, n - i);
+        if (!l)
+            return 0;
+        i += l;
+    }
+    return 1;
+}
+
 int buf_json_str(buf_t *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;

@@ -80,7 +80,7 @@ static int decode_legacy(batch_t *out, const ingest_req_t *req, const char *app,
     if (app_len == 0)
         return err_set(err, EMB_EINVAL, "empty application name in \"%s\"", req->name);
     labels_t l = LABELS_INIT;
-    base_labels(&l, tags, app, app_len, req->spy_name, false);
+    base_labels(&l, tags, app, app_len, req->spy_name, true);
     rc = check_labels(&l, lim, err);
     ptype_set_labels(&l, &pt.type);
     if (rc == 0) {
@@ -543,6 +543,24 @@ out:
     return rc;
 }
 
+/* Pyroscope refuses profiles with invalid UTF-8 in any string (§1.7: 422). Checking the
+ * batch's interned strings and labels covers every format in one place. */
+static int validate_utf8(const batch_t *b, err_t *err)
+{
+    for (size_t i = 0; i < b->strs.n; i++)
+        if (!buf_utf8_valid(strtab_get(&b->strs, (uint32_t)i), strtab_len(&b->strs, (uint32_t)i)))
+            return err_set(err, EMB_ECORRUPT, "invalid UTF-8 in function name \"%.64s\"",
+                           strtab_get(&b->strs, (uint32_t)i));
+    for (size_t p = 0; p < b->nprofs; p++)
+        for (size_t i = 0; i < b->profs[p].labels.n; i++) {
+            const label_t *l = &b->profs[p].labels.v[i];
+            if (!buf_utf8_valid(l->name, strlen(l->name)) ||
+                !buf_utf8_valid(l->value, strlen(l->value)))
+                return err_set(err, EMB_ECORRUPT, "invalid UTF-8 in label \"%.64s\"", l->name);
+        }
+    return 0;
+}
+
 int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req,
                   const ingest_limits_t *lim, err_t *err)
 {
@@ -583,6 +601,8 @@ int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req
     } else {
         rc = decode_legacy(out, req, app, &tags, 0, lim, err);
     }
+    if (rc == 0)
+        rc = validate_utf8(out, err);
 out:
     free(app);
     labels_release(&tags);

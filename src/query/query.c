@@ -21,6 +21,24 @@ int query_selector(selector_t *sel, const char *query, err_t *err)
         return rc;
     const char *metric = sel->metric;
     if (!metric || !*metric) {
+        /* {__name__="<profile type id>", ...} is the same query in Prometheus syntax */
+        for (size_t i = 0; i < sel->n; i++) {
+            matcher_t *m = &sel->m[i];
+            if (m->op == MATCH_EQ && !strcmp(m->name, PTYPE_L_NAME) && strchr(m->value, ':')) {
+                free(sel->metric);
+                sel->metric = xstrdup(m->value);
+                free(m->name);
+                m->name = xstrdup(PTYPE_L_ID);
+                metric = sel->metric;
+                break;
+            }
+        }
+    }
+    if (metric && *metric && sel->n && !strcmp(sel->m[sel->n - 1].name, PTYPE_L_ID) &&
+        !strcmp(sel->m[sel->n - 1].value, metric)) {
+        return 0; /* rewritten from __name__ above: already matches the type */
+    }
+    if (!metric || !*metric) {
         selector_release(sel);
         return err_set(err, EMB_EINVAL, "query \"%s\" names no profile type: want "
                        "<name>:<type>:<unit>:<period_type>:<period_unit>{...} or app.cpu{...}",
@@ -286,10 +304,12 @@ static void timeline_init(timeline_t *tl, int64_t from_ns, int64_t until_ns)
 
 static void timeline_add(timeline_t *tl, int64_t ts_ns, int64_t v)
 {
-    int64_t s = ts_ns / NS_PER_S - tl->start_s;
-    if (s < 0)
+    /* A profile at t belongs to the first bucket edge >= t (PROTOCOLS.md §3.5). */
+    int64_t d = ts_ns - tl->start_s * NS_PER_S;
+    if (d < 0)
         return;
-    size_t i = (size_t)(s / tl->step_s);
+    int64_t step_ns = tl->step_s * NS_PER_S;
+    size_t i = (size_t)((d + step_ns - 1) / step_ns);
     if (i >= tl->n)
         return;
     tl->sum[i] += v;
