@@ -382,37 +382,18 @@ static void subtract_prev(batch_t *b, size_t cur_first, size_t cur_end, size_t p
             if (labels_key(&kb, &pp->labels) || ka.len != kb.len ||
                 memcmp(ka.data, kb.data, ka.len) != 0)
                 continue;
-            /* map stack content hash -> remaining prev value */
-            hmap_t m;
-            hmap_init(&m);
-            int64_t *rem = xmalloc((pp->n + 1) * sizeof(*rem));
-            for (size_t s = 0; s < pp->n; s++) {
-                const batch_stack_t *st = &b->stacks[pp->stack[s]];
-                uint64_t h = hash_bytes(b->frames + st->off, st->depth * sizeof(uint32_t));
-                rem[s] = pp->value[s];
-                hmap_put(&m, h, (uint32_t)s);
-            }
-            for (size_t s = 0; s < cp->n; s++) {
-                const batch_stack_t *st = &b->stacks[cp->stack[s]];
-                uint64_t h = hash_bytes(b->frames + st->off, st->depth * sizeof(uint32_t));
-                size_t pos = 0;
-                int started = 0;
-                uint32_t v;
-                while (cp->value[s] > 0 && (v = hmap_probe(&m, h, &pos, &started)) != HMAP_EMPTY) {
-                    const batch_stack_t *ps = &b->stacks[pp->stack[v]];
-                    if (ps->depth != st->depth ||
-                        memcmp(b->frames + ps->off, b->frames + st->off,
-                               st->depth * sizeof(uint32_t)) != 0)
-                        continue;
-                    int64_t d = rem[v] < cp->value[s] ? rem[v] : cp->value[s];
-                    if (d > 0) {
-                        cp->value[s] -= d;
-                        rem[v] -= d;
-                    }
+            /* equal stacks are equal batch nodes: subtract through a node-indexed array */
+            int64_t *rem = xcalloc(b->tree.n + 1, sizeof(*rem));
+            for (size_t k = 0; k < pp->n; k++)
+                rem[pp->stack[k]] += pp->value[k];
+            for (size_t k = 0; k < cp->n; k++) {
+                int64_t d = rem[cp->stack[k]] < cp->value[k] ? rem[cp->stack[k]] : cp->value[k];
+                if (d > 0) {
+                    cp->value[k] -= d;
+                    rem[cp->stack[k]] -= d;
                 }
             }
             free(rem);
-            hmap_release(&m);
             break;
         }
     }

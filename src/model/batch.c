@@ -10,6 +10,7 @@ void batch_init(batch_t *b)
 {
     memset(b, 0, sizeof(*b));
     strtab_init(&b->strs);
+    stacktree_init(&b->tree);
 }
 
 void batch_release(batch_t *b)
@@ -20,22 +21,17 @@ void batch_release(batch_t *b)
         free(b->profs[i].value);
     }
     free(b->profs);
-    free(b->frames);
-    free(b->stacks);
+    stacktree_release(&b->tree);
     strtab_release(&b->strs);
     memset(b, 0, sizeof(*b));
 }
 
 uint32_t batch_add_stack(batch_t *b, const uint32_t *frames, uint32_t depth)
 {
-    xgrow(&b->frames, &b->capframes, b->nframes + depth, sizeof(*b->frames));
-    if (depth)
-        memcpy(b->frames + b->nframes, frames, depth * sizeof(*frames));
-    xgrow(&b->stacks, &b->capstacks, b->nstacks + 1, sizeof(*b->stacks));
-    b->stacks[b->nstacks].off = (uint32_t)b->nframes;
-    b->stacks[b->nstacks].depth = depth;
-    b->nframes += depth;
-    return (uint32_t)b->nstacks++;
+    node_id_t n = 0;
+    for (uint32_t i = 0; i < depth; i++)
+        n = stacktree_child(&b->tree, n, frames[i]);
+    return n;
 }
 
 batch_profile_t *batch_add_profile(batch_t *b, const labels_t *labels, int64_t ts_ns,

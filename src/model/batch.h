@@ -1,10 +1,11 @@
 /* A batch: what one ingest request decodes into, before it touches a tenant's head.
  *
  * Decoders (ingest/) fill a batch without any lock: strings are interned in the batch's own
- * strtab, stacks are runs of frame string ids (root first) in `frames`, and each series entry
- * is one profile (labels, time, samples referencing batch stacks). store/head.c then remaps
- * strings and stacks into the tenant's tables under a short lock (DESIGN.md §3 "decode outside
- * locks"). Everything is owned by the batch; batch_release frees it.
+ * strtab, stacks are nodes of the batch's own stack tree (so a stack is one id, shared
+ * prefixes are stored once, and equal stacks have equal ids), and each profile holds samples
+ * (stack node, value). store/head.c then remaps strings and nodes into the tenant's tables
+ * under a short lock — one lookup per distinct batch node, not per frame of every sample
+ * (DESIGN.md §3 "decode outside locks"). Everything is owned by the batch.
  */
 #ifndef EMBER_MODEL_BATCH_H
 #define EMBER_MODEL_BATCH_H
@@ -13,26 +14,20 @@
 #include <stdint.h>
 
 #include "model/labels.h"
+#include "model/stacktree.h"
 #include "model/strtab.h"
-
-typedef struct batch_stack {
-    uint32_t off, depth; /* frames[off .. off+depth), root first */
-} batch_stack_t;
 
 typedef struct batch_profile {
     labels_t labels;     /* complete series labels, incl. reserved ones, unsorted */
     int64_t ts_ns, dur_ns;
-    uint32_t *stack;     /* batch stack index per sample */
+    uint32_t *stack;     /* batch stack node per sample */
     int64_t *value;
     size_t n, cap;
 } batch_profile_t;
 
 typedef struct batch {
     strtab_t strs;
-    uint32_t *frames;
-    size_t nframes, capframes;
-    batch_stack_t *stacks;
-    size_t nstacks, capstacks;
+    stacktree_t tree; /* frame names are ids of strs; node 0 = empty stack */
     batch_profile_t *profs;
     size_t nprofs, capprofs;
     size_t nsamples; /* total over profiles, for metrics */
@@ -40,7 +35,7 @@ typedef struct batch {
 
 void batch_init(batch_t *b);
 void batch_release(batch_t *b);
-/* Adds a stack made of the given frame string ids (root first); returns its index. */
+/* Returns the node of the stack made of the given frame string ids (root first). */
 uint32_t batch_add_stack(batch_t *b, const uint32_t *frames, uint32_t depth);
 /* Adds an empty profile with a copy of labels; returns a pointer valid until the next
  * batch_add_profile. */

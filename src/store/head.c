@@ -163,14 +163,16 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
         }
     }
     uint32_t *smap = xmalloc((b->strs.n + 1) * sizeof(*smap));
-    node_id_t *stack_node = xmalloc((b->nstacks + 1) * sizeof(*stack_node));
-    for (size_t i = 0; i < b->nstacks; i++)
-        stack_node[i] = UINT32_MAX;
+    node_id_t *nmap = xmalloc((b->tree.n + 1) * sizeof(*nmap));
 
     pthread_rwlock_wrlock(&t->lock);
     for (size_t i = 0; i < b->strs.n; i++)
         smap[i] = strtab_intern(&t->strs, strtab_get(&b->strs, (uint32_t)i),
                                 strtab_len(&b->strs, (uint32_t)i));
+    /* parents precede children in the batch tree, so one forward pass maps every node */
+    nmap[0] = 0;
+    for (size_t i = 1; i < b->tree.n; i++)
+        nmap[i] = stacktree_child(&t->tree, nmap[b->tree.parent[i]], smap[b->tree.name[i]]);
     for (size_t i = 0; i < b->nprofs; i++) {
         batch_profile_t *bp = &b->profs[i];
         if (bp->n == 0)
@@ -187,17 +189,9 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
         node_id_t *nodes = (node_id_t *)(hp->value + nz);
         size_t k = 0;
         for (size_t j = 0; j < bp->n; j++) {
-            uint32_t si = bp->stack[j];
             if (bp->value[j] == 0)
                 continue;
-            if (stack_node[si] == UINT32_MAX) {
-                const batch_stack_t *st = &b->stacks[si];
-                node_id_t n = 0;
-                for (uint32_t d = 0; d < st->depth; d++)
-                    n = stacktree_child(&t->tree, n, smap[b->frames[st->off + d]]);
-                stack_node[si] = n;
-            }
-            nodes[k] = stack_node[si];
+            nodes[k] = nmap[bp->stack[j]];
             hp->value[k] = bp->value[j];
             k++;
         }
@@ -215,7 +209,7 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
         buf_release(&keys[i]);
     free(keys);
     free(smap);
-    free(stack_node);
+    free(nmap);
 }
 
 void head_tenant_rdlock(head_tenant_t *t) { pthread_rwlock_rdlock(&t->lock); }

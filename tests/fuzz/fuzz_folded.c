@@ -1,6 +1,6 @@
 /* Fuzz target: folded, lines, tree and trie parsers. The first byte picks the format; the
  * rest is the body. Invariant on success: every sample's stack lies inside the frame array
- * and every frame is a valid string id. */
+ * walks back to the root and every frame is a valid string id. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -22,16 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       : tree_parse(&b, p, data + 1, size - 1, kind == 3, 1, 1, &err);
     if (rc == 0) {
         for (size_t i = 0; i < p->n; i++) {
-            if (p->stack[i] >= b.nstacks)
+            if (p->stack[i] >= b.tree.n || p->value[i] < 0)
                 abort();
-            const batch_stack_t *st = &b.stacks[p->stack[i]];
-            if ((size_t)st->off + st->depth > b.nframes)
-                abort();
-            for (uint32_t k = 0; k < st->depth; k++)
-                if (b.frames[st->off + k] >= b.strs.n)
+            /* every stack walks back to the root through valid parents and names */
+            size_t steps = 0;
+            for (uint32_t nd = p->stack[i]; nd != 0; nd = b.tree.parent[nd]) {
+                if (b.tree.parent[nd] >= nd || b.tree.name[nd] >= b.strs.n || ++steps > b.tree.n)
                     abort();
-            if (p->value[i] < 0)
-                abort();
+            }
         }
     }
     batch_release(&b);

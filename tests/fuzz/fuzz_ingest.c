@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!labels_get(&p->labels, "__profile_type__") || !labels_get(&p->labels, "__name__"))
                 abort();
             for (size_t k = 0; k < p->n; k++)
-                if (p->stack[k] >= b.nstacks)
+                if (p->stack[k] >= b.tree.n)
                     abort();
         }
         buf_t rec = BUF_INIT;

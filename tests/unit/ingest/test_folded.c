@@ -17,14 +17,16 @@ static void setup(parsed_t *x)
     x->p = batch_add_profile(&x->b, &l, 0, 0);
 }
 
-/* "a;b;c=12" rendering of sample i. */
+/* "a;b;c=12" rendering of sample i (walks the batch tree from the leaf up). */
 static void sample_str(parsed_t *x, size_t i, char *out, size_t n)
 {
-    const batch_stack_t *st = &x->b.stacks[x->p->stack[i]];
+    uint32_t path[64], depth = 0;
+    for (uint32_t nd = x->p->stack[i]; nd != 0; nd = x->b.tree.parent[nd])
+        path[depth++] = x->b.tree.name[nd];
     size_t k = 0;
-    for (uint32_t d = 0; d < st->depth; d++)
-        k += (size_t)snprintf(out + k, n - k, "%s%s", d ? ";" : "",
-                              strtab_get(&x->b.strs, x->b.frames[st->off + d]));
+    for (uint32_t d = depth; d > 0; d--)
+        k += (size_t)snprintf(out + k, n - k, "%s%s", d == depth ? "" : ";",
+                              strtab_get(&x->b.strs, path[d - 1]));
     snprintf(out + k, n - k, "=%lld", (long long)x->p->value[i]);
 }
 
