@@ -21,16 +21,14 @@ uint64_t hash_u64(uint64_t x)
 
 void hmap_init(hmap_t *m)
 {
-    m->keys = NULL;
-    m->vals = NULL;
+    m->e = NULL;
     m->cap = 0;
     m->count = 0;
 }
 
 void hmap_release(hmap_t *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->e);
     hmap_init(m);
 }
 
@@ -47,44 +45,42 @@ uint32_t hmap_probe(const hmap_t *m, uint64_t key, size_t *pos, int *started)
         i = (*pos + 1) & mask;
     }
     for (;; i = (i + 1) & mask) {
-        if (m->vals[i] == HMAP_EMPTY) {
+        const hmap_entry_t *e = &m->e[i];
+        if (e->val == HMAP_EMPTY) {
             *pos = i;
             return HMAP_EMPTY;
         }
-        if (m->keys[i] == key) {
+        if (e->key == key) {
             *pos = i;
-            return m->vals[i];
+            return e->val;
         }
     }
 }
 
-static void insert_raw(uint64_t *keys, uint32_t *vals, size_t cap, uint64_t key, uint32_t val)
+static void insert_raw(hmap_entry_t *tab, size_t cap, uint64_t key, uint32_t val)
 {
     size_t mask = cap - 1;
     size_t i = (size_t)hash_u64(key) & mask;
-    while (vals[i] != HMAP_EMPTY)
+    while (tab[i].val != HMAP_EMPTY)
         i = (i + 1) & mask;
-    keys[i] = key;
-    vals[i] = val;
+    tab[i].key = key;
+    tab[i].val = val;
 }
 
 void hmap_put(hmap_t *m, uint64_t key, uint32_t val)
 {
     if ((m->count + 1) * 2 > m->cap) {
         size_t ncap = m->cap ? m->cap * 2 : 64;
-        uint64_t *nk = xmalloc(ncap * sizeof(*nk));
-        uint32_t *nv = xmalloc(ncap * sizeof(*nv));
+        hmap_entry_t *ne = xmalloc(ncap * sizeof(*ne));
         for (size_t i = 0; i < ncap; i++)
-            nv[i] = HMAP_EMPTY;
+            ne[i].val = HMAP_EMPTY;
         for (size_t i = 0; i < m->cap; i++)
-            if (m->vals[i] != HMAP_EMPTY)
-                insert_raw(nk, nv, ncap, m->keys[i], m->vals[i]);
-        free(m->keys);
-        free(m->vals);
-        m->keys = nk;
-        m->vals = nv;
+            if (m->e[i].val != HMAP_EMPTY)
+                insert_raw(ne, ncap, m->e[i].key, m->e[i].val);
+        free(m->e);
+        m->e = ne;
         m->cap = ncap;
     }
-    insert_raw(m->keys, m->vals, m->cap, key, val);
+    insert_raw(m->e, m->cap, key, val);
     m->count++;
 }

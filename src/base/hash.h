@@ -15,10 +15,15 @@
 uint64_t hash_bytes(const void *p, size_t n);
 uint64_t hash_u64(uint64_t x);
 
+typedef struct hmap_entry {
+    uint64_t key;
+    uint32_t val; /* HMAP_EMPTY = free slot */
+    uint32_t pad;
+} hmap_entry_t;
+
 typedef struct hmap {
-    uint64_t *keys;
-    uint32_t *vals;
-    size_t cap;   /* power of two */
+    hmap_entry_t *e; /* key and value side by side: one cache line per probe */
+    size_t cap;      /* power of two */
     size_t count;
 } hmap_t;
 

@@ -16,6 +16,9 @@
 #include "ingest/pprof.h"
 #include "model/ptype.h"
 
+/* Deeper stacks are cut at the root side's first PPROF_MAX_DEPTH frames. */
+#define PPROF_MAX_DEPTH 4096
+
 /* Pyroscope: non-numeric or negative → 100; 0 is kept. */
 static int64_t parse_rate(const char *s)
 {
@@ -287,8 +290,10 @@ static int convert_pprof(batch_t *b, const pprof_t *pp, const labels_t *base,
             labels_release(&l);
         }
     }
-    uint32_t *frames = NULL;
-    size_t capf = 0;
+    node_id_t *memo_parent = xmalloc((pp->nlocs + 1) * sizeof(*memo_parent));
+    node_id_t *memo_node = xcalloc(pp->nlocs + 1, sizeof(*memo_node));
+    for (size_t i = 0; i < pp->nlocs; i++)
+        memo_parent[i] = UINT32_MAX;
     for (size_t s = 0; s < pp->nsamples; s++) {
         const pprof_sample_t *sm = &pp->samples[s];
         const int64_t *vals = pp->values + sm->value_off;
@@ -297,27 +302,32 @@ static int convert_pprof(batch_t *b, const pprof_t *pp, const labels_t *base,
             any |= vals[t] != 0;
         if (!any)
             continue;
-        size_t depth = 0;
-        for (uint32_t j = 0; j < sm->nlocs; j++) {
-            uint32_t li = pp->sample_locs[sm->loc_off + j];
-            depth += loff[li + 1] - loff[li];
-        }
-        if (depth > 4096)
-            depth = 4096; /* keep the leaf end? Pyroscope keeps leaves; we keep roots */
-        xgrow(&frames, &capf, depth + 1, sizeof(*frames));
-        size_t k = 0;
-        for (uint32_t j = sm->nlocs; j > 0 && k < depth; j--) {
+        /* Walk root → leaf through the batch tree. Most samples share their root-side
+         * locations, so remember per location the last (parent → node) step and skip the
+         * hash lookups when the same location hangs off the same parent again. */
+        node_id_t node = 0;
+        uint32_t depth = 0;
+        for (uint32_t j = sm->nlocs; j > 0 && depth < PPROF_MAX_DEPTH; j--) {
             uint32_t li = pp->sample_locs[sm->loc_off + j - 1];
-            for (uint32_t f = loff[li]; f < loff[li + 1] && k < depth; f++)
-                frames[k++] = lids[f];
+            if (memo_parent[li] == node && memo_node[li] != 0) {
+                node = memo_node[li];
+                depth += loff[li + 1] - loff[li];
+                continue;
+            }
+            node_id_t from = node;
+            for (uint32_t f = loff[li]; f < loff[li + 1] && depth < PPROF_MAX_DEPTH; f++, depth++)
+                node = stacktree_child(&b->tree, node, lids[f]);
+            memo_parent[li] = from;
+            memo_node[li] = node;
         }
-        uint32_t sid = batch_add_stack(b, frames, (uint32_t)k);
+        uint32_t sid = node;
         size_t first = groups[sample_group[s]].first_prof;
         for (size_t t = 0; t < nt; t++)
             if (vals[t] != 0)
                 batch_add_sample(b, &b->profs[first + t], sid, vals[t]);
     }
-    free(frames);
+    free(memo_parent);
+    free(memo_node);
     for (size_t g = 0; g < ngroups; g++) {
         labels_release(&groups[g].extra);
         buf_release(&groups[g].key);
