@@ -4,7 +4,9 @@
  * Inside the braces: pairs split on `,`, key and value on the first `=`, both trimmed; parsing
  * stops at the first `}`. Values are verbatim (no quoting: `env="x"` keeps the quotes). Keys
  * must match [A-Za-z0-9_.]+; an empty key or a pair without `=` is an error. Keys starting with
- * `__` are dropped except `__session_id__`.
+ * `__` are dropped except `__session_id__`. A blank last piece is allowed (`app{}`, `{a=1,}`);
+ * a missing `}` ends the set at the end of the input. Bytes that are not UTF-8 become U+FFFD
+ * in values; a NUL in a value is an error.
  */
 #ifndef EMBER_INGEST_NAME_H
 #define EMBER_INGEST_NAME_H

@@ -10,6 +10,14 @@
  * and compiled with PCRE2 (UTF mode). A missing label matches as the empty string, so
  * `{x=""}` matches series without x and `{x!=""}` requires x.
  *
+ * Details: `{}` is a valid selector with no matchers; a lone quoted string inside the braces
+ * is the metric name (Prometheus 3: `{"app.cpu", env="x"}`); a metric before `{` is made of
+ * [A-Za-z0-9_:.\-/]. Strings must be valid UTF-8 and may not contain NUL (also not as an
+ * escape). Regex semantics follow Prometheus' `^(?s:re)$`: `.` matches newline, `$` is the end
+ * of text, \d \w are ASCII; a subject that is not UTF-8 is matched with U+FFFD for each bad
+ * byte, as Go does. Backtracking is bounded: a match that exceeds the limit counts as "the
+ * regex did not match".
+ *
  * Everything inside selector_t is owned by it; selector_release frees it.
  */
 #ifndef EMBER_QUERY_SELECTOR_H
@@ -28,7 +36,7 @@ typedef struct matcher {
     char *value;  /* owned, unescaped */
     match_op_t op;
     void *re;     /* owned pcre2_code* for MATCH_RE/MATCH_NRE, else NULL */
-    void *md;     /* owned pcre2_match_data*, NOT thread-safe: see selector_match */
+    void *md;     /* always NULL: match data is made per call, see matcher_match */
 } matcher_t;
 
 typedef struct selector {
@@ -49,7 +57,8 @@ void selector_release(selector_t *sel);
  * per-call match data block, so it is thread-safe for concurrent queries on one selector. */
 bool matcher_match(const matcher_t *m, const char *value);
 
-/* True if every matcher matches the label set. */
+/* True if every matcher matches the label set. The metric is not consulted: the caller maps
+ * it to labels (query_selector) or ignores it. Thread-safe like matcher_match. */
 bool selector_match(const selector_t *sel, const labels_t *l);
 
 /* Appends a matcher (copies name and value; compiles regexes). Used to add service_name
