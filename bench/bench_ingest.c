@@ -106,7 +106,7 @@ static void in_process(void)
         fprintf(stderr, "store: %s\n", err.msg);
         exit(1);
     }
-    ingest_limits_t lim = {4u << 20, 30, 1024, 2048};
+    ingest_limits_t lim = {4u << 20, 30, 1024, 2048, 8192};
     t0 = clock_mono_ns();
     int64_t ts = 1700000000LL * NS_PER_S;
     for (int r = 0; r < rounds; r++)

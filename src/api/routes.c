@@ -145,7 +145,8 @@ static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (ir.until_ns < ir.from_ns)
         ir.until_ns = ir.from_ns;
     ingest_limits_t lim = {a->opt.max_profile_size, a->opt.max_label_names_per_series,
-                           a->opt.max_label_name_length, a->opt.max_label_value_length};
+                           a->opt.max_label_name_length, a->opt.max_label_value_length,
+                           a->opt.max_nodes_per_profile};
     batch_t b;
     err_t err = {0, ""};
     const char *fmt = "folded";

@@ -534,6 +534,52 @@ out:
     return rc;
 }
 
+static int cmp_i64_desc(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+/* limits.max_nodes_per_profile: keeps the max nodes with the largest totals (ancestors always
+ * have totals ≥ their descendants, so kept nodes form a tree) and re-attaches each sample
+ * below the cut to an "other" child of its deepest kept ancestor. Totals are unchanged. */
+static void truncate_nodes(batch_t *b, size_t max)
+{
+    int64_t *tot = NULL, *vals = NULL;
+    for (size_t pi = 0; pi < b->nprofs; pi++) {
+        batch_profile_t *p = &b->profs[pi];
+        size_t n = b->tree.n; /* grows as "other" nodes are added */
+        tot = xrealloc(tot, n * sizeof(*tot));
+        vals = xrealloc(vals, n * sizeof(*vals));
+        memset(tot, 0, n * sizeof(*tot));
+        for (size_t k = 0; k < p->n; k++)
+            tot[p->stack[k]] += p->value[k] > 0 ? p->value[k] : 0;
+        for (size_t i = n - 1; i > 0; i--)
+            tot[b->tree.parent[i]] += tot[i];
+        size_t live = 0;
+        for (size_t i = 1; i < n; i++)
+            if (tot[i] > 0)
+                vals[live++] = tot[i];
+        if (live <= max)
+            continue;
+        qsort(vals, live, sizeof(*vals), cmp_i64_desc);
+        int64_t minv = vals[max - 1];
+        uint32_t other = strtab_intern(&b->strs, "other", 5);
+        for (size_t k = 0; k < p->n; k++) {
+            node_id_t nd = p->stack[k];
+            if (nd == 0 || tot[nd] >= minv)
+                continue;
+            while (nd != 0 && tot[nd] < minv)
+                nd = b->tree.parent[nd];
+            /* the new node's id is past n: it is not in tot[], which is fine, we never
+             * look it up again for this profile */
+            p->stack[k] = stacktree_child(&b->tree, nd, other);
+        }
+    }
+    free(tot);
+    free(vals);
+}
+
 /* Pyroscope refuses profiles with invalid UTF-8 in any string (§1.7: 422). Checking the
  * batch's interned strings and labels covers every format in one place. */
 static int validate_utf8(const batch_t *b, err_t *err)
@@ -594,6 +640,8 @@ int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req
     }
     if (rc == 0)
         rc = validate_utf8(out, err);
+    if (rc == 0 && lim->max_nodes_per_profile)
+        truncate_nodes(out, lim->max_nodes_per_profile);
 out:
     free(app);
     labels_release(&tags);

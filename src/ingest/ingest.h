@@ -36,6 +36,8 @@ typedef struct ingest_limits {
     size_t max_label_names_per_series;/* 0 = unlimited */
     size_t max_label_name_length;
     size_t max_label_value_length;
+    size_t max_nodes_per_profile;     /* 0 = unlimited; above it the smallest subtrees of a
+                                       * profile fold into an "other" frame (totals kept) */
 } ingest_limits_t;
 
 /* Decodes req into out (initialised by this call; release with batch_release also on

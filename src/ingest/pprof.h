@@ -23,6 +23,13 @@
 
 #define PPROF_NONE UINT32_MAX
 
+/* Sanity bounds; a profile over any of them fails with EMB_ETOOBIG. Every counted item costs
+ * at least one input byte, so memory stays proportional to the (already capped) input. */
+#define PPROF_MAX_SAMPLES (1u << 24)      /* samples */
+#define PPROF_MAX_SAMPLE_TYPES 1024u      /* sample_type entries */
+#define PPROF_MAX_TABLE (1u << 24)        /* locations, functions, mappings, strings each */
+#define PPROF_MAX_REFS (1u << 28)         /* sample location ids, values, labels, lines */
+
 typedef struct pprof_value_type {
     uint32_t type; /* string index */
     uint32_t unit; /* string index */

@@ -36,9 +36,10 @@ static int replay_record(store_t *s, const uint8_t *payload, size_t len, void *a
     }
     batch_t b;
     const char *fmt;
-    /* Limits may have been lowered since the data was acknowledged; never drop acked data. */
-    ingest_limits_t unlimited = {0, 0, 0, 0};
-    if (ingest_decode(&b, &fmt, &req, &unlimited, &err)) {
+    /* Limits may have been lowered since the data was acknowledged: never drop acked data.
+     * Only the node cut applies, as at ingest; it keeps totals. */
+    ingest_limits_t lim = {0, 0, 0, 0, st->lim.max_nodes_per_profile};
+    if (ingest_decode(&b, &fmt, &req, &lim, &err)) {
         log_warn("wal replay: skipping record for tenant %s: %s", tenant, err.msg);
         st->failed++;
     } else {
@@ -90,6 +91,7 @@ int server_main(int argc, char **argv)
 
     replay_stats_t rs;
     memset(&rs, 0, sizeof(rs));
+    rs.lim.max_nodes_per_profile = (size_t)cfg.max_nodes_per_profile;
     if (store_open(&store, cfg.storage_path, cfg.wal_fsync, replay_record, &rs, &err)) {
         fprintf(stderr, "ember server: storage at %s: %s\n", cfg.storage_path, err.msg);
         goto out;
@@ -108,6 +110,7 @@ int server_main(int argc, char **argv)
         .max_label_value_length = (size_t)cfg.max_label_value_length,
         .max_nodes_default = cfg.max_flamegraph_nodes_default,
         .max_nodes_max = cfg.max_flamegraph_nodes_max,
+        .max_nodes_per_profile = (size_t)cfg.max_nodes_per_profile,
     };
     if (api_start(&api, store, &opt, &err)) {
         fprintf(stderr, "ember server: %s\n", err.msg);

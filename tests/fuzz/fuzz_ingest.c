@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .body = z + 1,
         .body_len = size - (size_t)(z + 1 - data),
     };
-    ingest_limits_t lim = {1 << 20, 30, 1024, 2048};
+    ingest_limits_t lim = {1 << 20, 30, 1024, 2048, (size_t)(data[0] & 0x80 ? 4 : 0)};
     batch_t b;
     const char *fmt;
     err_t err;

@@ -12,7 +12,7 @@ static int decode(batch_t *b, const char *name, const char *rate, const char *bo
     ingest_req_t req = {.name = name, .from_ns = 1, .until_ns = 2, .sample_rate = rate,
                         .spy_name = "gospy", .body = (const uint8_t *)body,
                         .body_len = strlen(body)};
-    ingest_limits_t lim = {0, 30, 1024, 2048};
+    ingest_limits_t lim = {0, 30, 1024, 2048, 0};
     const char *fmt;
     err_t err;
     return ingest_decode(b, &fmt, &req, &lim, &err);
@@ -117,4 +117,32 @@ Test(ingest, wal_record_round_trip)
     for (size_t cut = 0; cut < rec.len; cut++)
         cr_assert_neq(ingest_record_decode(&back, &tenant, (const uint8_t *)rec.data, cut, &err), 0);
     buf_release(&rec);
+}
+
+Test(ingest, max_nodes_per_profile_folds_small_subtrees_into_other)
+{
+    const char *body = "main;big;leaf 100\nmain;s1;x 1\nmain;s2;y 2\nmain;s3 3\n";
+    ingest_req_t req = {.name = "app.cpu", .from_ns = 1, .until_ns = 2, .sample_rate = "0",
+                        .body = (const uint8_t *)body, .body_len = strlen(body)};
+    ingest_limits_t lim = {0, 0, 0, 0, 4};
+    batch_t b;
+    const char *fmt;
+    err_t err;
+    cr_assert_eq(ingest_decode(&b, &fmt, &req, &lim, &err), 0, "%s", err.msg);
+    cr_assert_eq(b.nprofs, 1);
+    int64_t total = 0, in_other = 0;
+    uint32_t other = strtab_find(&b.strs, "other", 5);
+    cr_assert_neq(other, UINT32_MAX);
+    for (size_t i = 0; i < b.profs[0].n; i++) {
+        total += b.profs[0].value[i];
+        uint32_t nd = b.profs[0].stack[i];
+        if (b.tree.name[nd] == other) {
+            in_other += b.profs[0].value[i];
+            /* re-attached under main, the deepest kept ancestor */
+            cr_assert_str_eq(strtab_get(&b.strs, b.tree.name[b.tree.parent[nd]]), "main");
+        }
+    }
+    cr_assert_eq(total, 106);
+    cr_assert_eq(in_other, 3); /* s1;x and s2;y: s3 (3) is the 4th largest and stays */
+    batch_release(&b);
 }

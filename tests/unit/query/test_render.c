@@ -13,7 +13,7 @@ static head_t *ingest_folded(const char *name, const char *body, int64_t from_s,
     ingest_req_t req = {.name = name, .from_ns = from_s * 1000000000LL,
                         .until_ns = (from_s + 10) * 1000000000LL, .sample_rate = rate,
                         .body = (const uint8_t *)body, .body_len = strlen(body)};
-    ingest_limits_t lim = {0, 0, 0, 0};
+    ingest_limits_t lim = {0, 0, 0, 0, 0};
     batch_t b;
     const char *fmt;
     err_t err;
