@@ -12,6 +12,7 @@ ninja -C build-fuzz
 mkdir -p out/fuzz
 status=0
 for exe in build-fuzz/tests/fuzz/fuzz_*; do
+  [ -f "$exe" ] && [ -x "$exe" ] || continue
   name=$(basename "$exe"); name=${name#fuzz_}
   work=out/fuzz/$name; mkdir -p "$work/corpus"
   cp -n tests/fuzz/corpus/$name/* "$work/corpus/" 2>/dev/null || true

@@ -37,7 +37,8 @@ int buf_puts(buf_t *b, const char *s) __attribute__((warn_unused_result));
 int buf_putc(buf_t *b, char c) __attribute__((warn_unused_result));
 int buf_printf(buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), warn_unused_result));
-int buf_vprintf(buf_t *b, const char *fmt, va_list ap) __attribute__((warn_unused_result));
+int buf_vprintf(buf_t *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0), warn_unused_result));
 /* Appends a JSON string literal (quotes included) with escapes; invalid UTF-8 bytes become
  * U+FFFD so the output is always valid JSON. */
 int buf_json_str(buf_t *b, const char *s, size_t n) __attribute__((warn_unused_result));
