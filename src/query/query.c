@@ -571,8 +571,11 @@ static int parse_optional(selector_t *sel, bool *have, const char *query, err_t 
     return rc;
 }
 
-int query_label_names(buf_t *out, head_t *h, const char *tenant, const char *query,
-                      int64_t from_ns, int64_t until_ns, bool with_reserved, err_t *err)
+/* Label names (value_of == NULL) or the values of label value_of, over the tenant's series
+ * that match the optional selector and overlap [from, until]; sorted, unique JSON array. */
+static int collect_labels(buf_t *out, head_t *h, const char *tenant, const char *query,
+                          int64_t from_ns, int64_t until_ns, const char *value_of,
+                          bool with_reserved, bool null_if_empty, err_t *err)
 {
     selector_t sel;
     bool have;
@@ -580,7 +583,7 @@ int query_label_names(buf_t *out, head_t *h, const char *tenant, const char *que
     if (rc)
         return rc;
     head_tenant_t *t = head_tenant(h, tenant, false);
-    const char **names = NULL;
+    const char **strs = NULL;
     size_t n = 0, cap = 0;
     if (t)
         head_tenant_rdlock(t);
@@ -589,17 +592,18 @@ int query_label_names(buf_t *out, head_t *h, const char *tenant, const char *que
         if (!series_in_range(s, from_ns, until_ns) || (have && !selector_match(&sel, &s->labels)))
             continue;
         for (size_t j = 0; j < s->labels.n; j++) {
-            const char *nm = s->labels.v[j].name;
-            if (!with_reserved && nm[0] == '_' && nm[1] == '_')
+            const label_t *l = &s->labels.v[j];
+            if (value_of ? strcmp(l->name, value_of) != 0
+                         : !with_reserved && l->name[0] == '_' && l->name[1] == '_')
                 continue;
-            xgrow(&names, &cap, n + 1, sizeof(*names));
-            names[n++] = nm;
+            xgrow(&strs, &cap, n + 1, sizeof(*strs));
+            strs[n++] = value_of ? l->value : l->name;
         }
     }
-    rc = write_str_set(out, names, n, false);
+    rc = write_str_set(out, strs, n, null_if_empty);
     if (t)
         head_tenant_unlock(t);
-    free(names);
+    free(strs);
     if (have)
         selector_release(&sel);
     if (rc)
@@ -607,41 +611,21 @@ int query_label_names(buf_t *out, head_t *h, const char *tenant, const char *que
     return rc;
 }
 
+int query_label_names(buf_t *out, head_t *h, const char *tenant, const char *query,
+                      int64_t from_ns, int64_t until_ns, bool with_reserved, err_t *err)
+{
+    return collect_labels(out, h, tenant, query, from_ns, until_ns, NULL, with_reserved, false,
+                          err);
+}
+
 int query_label_values(buf_t *out, head_t *h, const char *tenant, const char *name,
                        const char *query, int64_t from_ns, int64_t until_ns,
                        bool null_if_empty, err_t *err)
 {
-    selector_t sel;
-    bool have;
-    int rc = parse_optional(&sel, &have, query, err);
-    if (rc)
-        return rc;
     /* Pyroscope 1.x: __name__ lists profile type ids */
     const char *key = strcmp(name, "__name__") == 0 ? PTYPE_L_ID : name;
-    head_tenant_t *t = head_tenant(h, tenant, false);
-    const char **vals = NULL;
-    size_t n = 0, cap = 0;
-    if (t)
-        head_tenant_rdlock(t);
-    for (size_t i = 0; t && i < t->nseries; i++) {
-        const head_series_t *s = &t->series[i];
-        if (!series_in_range(s, from_ns, until_ns) || (have && !selector_match(&sel, &s->labels)))
-            continue;
-        const char *v = labels_get(&s->labels, key);
-        if (!v)
-            continue;
-        xgrow(&vals, &cap, n + 1, sizeof(*vals));
-        vals[n++] = v;
-    }
-    rc = write_str_set(out, vals, n, null_if_empty);
-    if (t)
-        head_tenant_unlock(t);
-    free(vals);
-    if (have)
-        selector_release(&sel);
-    if (rc)
-        err_set(err, rc, "response exceeds the size limit");
-    return rc;
+    return collect_labels(out, h, tenant, query, from_ns, until_ns, key, true, null_if_empty,
+                          err);
 }
 
 /* Legacy suffix for a series, the inverse of the ingest table for the common types. */
