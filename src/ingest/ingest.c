@@ -11,13 +11,15 @@
 
 #include "base/gz.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 #include "ingest/multipart.h"
 #include "ingest/name.h"
 #include "ingest/pprof.h"
 #include "model/ptype.h"
 
-/* Deeper stacks are cut at the root side's first PPROF_MAX_DEPTH frames. */
-#define PPROF_MAX_DEPTH 4096
+/* Deeper stacks keep their PPROF_MAX_DEPTH leaf-most frames, as Pyroscope's validation
+ * truncates them (max_profile_stacktrace_depth, 1000). */
+#define PPROF_MAX_DEPTH 1000
 
 /* Pyroscope: non-numeric or negative → 100; 0 is kept. */
 static int64_t parse_rate(const char *s)
@@ -277,6 +279,10 @@ static int convert_pprof(batch_t *b, const pprof_t *pp, const labels_t *base,
                 labels_set_cstr(&l, base->v[i].name, base->v[i].value);
             ptype_t type = {pname, NULL, NULL, NULL, NULL};
             char *st = slice_dup(pp->strings[pp->sample_types[t].type]);
+            if (spy && !strcmp(spy, "dotnetspy")) /* .NET names its types alloc-samples */
+                for (char *c = st; *c; c++)
+                    if (*c == '-')
+                        *c = '_';
             char *su = slice_dup(pp->strings[pp->sample_types[t].unit]);
             char *pt = slice_dup(pp->strings[pp->period_type.type]);
             char *pu = slice_dup(pp->strings[pp->period_type.unit]);
@@ -302,23 +308,36 @@ static int convert_pprof(batch_t *b, const pprof_t *pp, const labels_t *base,
             any |= vals[t] != 0;
         if (!any)
             continue;
-        /* Walk root → leaf through the batch tree. Most samples share their root-side
+        /* Walk root → leaf through the batch tree. Stacks deeper than PPROF_MAX_DEPTH lose
+         * root-side frames (Pyroscope keeps the leaf end). Most samples share their root-side
          * locations, so remember per location the last (parent → node) step and skip the
          * hash lookups when the same location hangs off the same parent again. */
+        size_t total = 0;
+        for (uint32_t j = 0; j < sm->nlocs; j++) {
+            uint32_t li = pp->sample_locs[sm->loc_off + j];
+            total += loff[li + 1] - loff[li];
+        }
+        size_t skip = total > PPROF_MAX_DEPTH ? total - PPROF_MAX_DEPTH : 0;
         node_id_t node = 0;
-        uint32_t depth = 0;
-        for (uint32_t j = sm->nlocs; j > 0 && depth < PPROF_MAX_DEPTH; j--) {
+        for (uint32_t j = sm->nlocs; j > 0; j--) {
             uint32_t li = pp->sample_locs[sm->loc_off + j - 1];
-            if (memo_parent[li] == node && memo_node[li] != 0) {
+            size_t nf = loff[li + 1] - loff[li];
+            if (skip >= nf) {
+                skip -= nf;
+                continue;
+            }
+            if (skip == 0 && memo_parent[li] == node && memo_node[li] != 0) {
                 node = memo_node[li];
-                depth += loff[li + 1] - loff[li];
                 continue;
             }
             node_id_t from = node;
-            for (uint32_t f = loff[li]; f < loff[li + 1] && depth < PPROF_MAX_DEPTH; f++, depth++)
+            for (uint32_t f = loff[li] + (uint32_t)skip; f < loff[li + 1]; f++)
                 node = stacktree_child(&b->tree, node, lids[f]);
-            memo_parent[li] = from;
-            memo_node[li] = node;
+            if (skip == 0) {
+                memo_parent[li] = from;
+                memo_node[li] = node;
+            }
+            skip = 0;
         }
         uint32_t sid = node;
         size_t first = groups[sample_group[s]].first_prof;
@@ -585,14 +604,14 @@ static void truncate_nodes(batch_t *b, size_t max)
 static int validate_utf8(const batch_t *b, err_t *err)
 {
     for (size_t i = 0; i < b->strs.n; i++)
-        if (!buf_utf8_valid(strtab_get(&b->strs, (uint32_t)i), strtab_len(&b->strs, (uint32_t)i)))
+        if (!utf8_valid(strtab_get(&b->strs, (uint32_t)i), strtab_len(&b->strs, (uint32_t)i)))
             return err_set(err, EMB_ECORRUPT, "invalid UTF-8 in function name \"%.64s\"",
                            strtab_get(&b->strs, (uint32_t)i));
     for (size_t p = 0; p < b->nprofs; p++)
         for (size_t i = 0; i < b->profs[p].labels.n; i++) {
             const label_t *l = &b->profs[p].labels.v[i];
-            if (!buf_utf8_valid(l->name, strlen(l->name)) ||
-                !buf_utf8_valid(l->value, strlen(l->value)))
+            if (!utf8_valid(l->name, strlen(l->name)) ||
+                !utf8_valid(l->value, strlen(l->value)))
                 return err_set(err, EMB_ECORRUPT, "invalid UTF-8 in label \"%.64s\"", l->name);
         }
     return 0;

@@ -146,3 +146,87 @@ Test(ingest, max_nodes_per_profile_folds_small_subtrees_into_other)
     cr_assert_eq(in_other, 3); /* s1;x and s2;y: s3 (3) is the 4th largest and stays */
     batch_release(&b);
 }
+
+/* ---- a minimal protobuf writer for hand-made pprof inputs ---- */
+
+static void pb_varint(buf_t *b, uint64_t v)
+{
+    while (v >= 0x80) {
+        cr_assert_eq(buf_putc(b, (char)(v | 0x80)), 0);
+        v >>= 7;
+    }
+    cr_assert_eq(buf_putc(b, (char)v), 0);
+}
+
+static void pb_bytes(buf_t *b, int field, const void *p, size_t n)
+{
+    pb_varint(b, (uint64_t)field << 3 | 2);
+    pb_varint(b, n);
+    cr_assert_eq(buf_append(b, p, n), 0);
+}
+
+static void pb_uint(buf_t *b, int field, uint64_t v)
+{
+    pb_varint(b, (uint64_t)field << 3);
+    pb_varint(b, v);
+}
+
+/* A profile with one sample whose stack is f1 (leaf) ... f<depth> (root). */
+static void deep_profile(buf_t *out, int depth)
+{
+    pb_bytes(out, 6, "", 0);
+    pb_bytes(out, 6, "cpu", 3);
+    pb_bytes(out, 6, "nanoseconds", 11);
+    buf_t vt = BUF_INIT;
+    pb_uint(&vt, 1, 1);
+    pb_uint(&vt, 2, 2);
+    pb_bytes(out, 1, vt.data, vt.len);
+    for (int i = 1; i <= depth; i++) {
+        char name[16];
+        int n = snprintf(name, sizeof(name), "f%d", i);
+        pb_bytes(out, 6, name, (size_t)n);
+        buf_t fn = BUF_INIT, loc = BUF_INIT, line = BUF_INIT;
+        pb_uint(&fn, 1, (uint64_t)i);
+        pb_uint(&fn, 2, (uint64_t)(2 + i)); /* string index of "f<i>" */
+        pb_bytes(out, 5, fn.data, fn.len);
+        pb_uint(&line, 1, (uint64_t)i);
+        pb_uint(&loc, 1, (uint64_t)i);
+        pb_bytes(&loc, 4, line.data, line.len);
+        pb_bytes(out, 4, loc.data, loc.len);
+        buf_release(&fn);
+        buf_release(&loc);
+        buf_release(&line);
+    }
+    buf_t sm = BUF_INIT;
+    for (int i = 1; i <= depth; i++)
+        pb_uint(&sm, 1, (uint64_t)i);
+    pb_uint(&sm, 2, 7);
+    pb_bytes(out, 2, sm.data, sm.len);
+    buf_release(&sm);
+    buf_release(&vt);
+}
+
+Test(ingest, pprof_stacks_deeper_than_1000_keep_the_leaf_end)
+{
+    buf_t p = BUF_INIT;
+    deep_profile(&p, 1500);
+    ingest_req_t req = {.name = "deep", .from_ns = 1, .until_ns = 2, .format = "pprof",
+                        .body = (const uint8_t *)p.data, .body_len = p.len};
+    ingest_limits_t lim = {0, 0, 0, 0, 0};
+    batch_t b;
+    const char *fmt;
+    err_t err;
+    cr_assert_eq(ingest_decode(&b, &fmt, &req, &lim, &err), 0, "%s", err.msg);
+    cr_assert_eq(b.nprofs, 1);
+    cr_assert_eq(b.profs[0].n, 1);
+    uint32_t nd = b.profs[0].stack[0];
+    cr_assert_str_eq(strtab_get(&b.strs, b.tree.name[nd]), "f1"); /* leaf kept */
+    int depth = 0;
+    for (; nd; nd = b.tree.parent[nd])
+        depth++;
+    cr_assert_eq(depth, 1000);
+    cr_assert_str_eq(labels_get(&b.profs[0].labels, "__profile_type__"),
+                     "process_cpu:cpu:nanoseconds::");
+    batch_release(&b);
+    buf_release(&p);
+}
