@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 
 void buf_init(buf_t *b, size_t max)
 {
@@ -92,46 +93,6 @@ int buf_printf(buf_t *b, const char *fmt, ...)
     return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xE0) == 0xC0) { len = 2; min = 0x80; c &= 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; min = 0x800; c &= 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; min = 0x10000; c &= 0x07; }
-    else return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-int buf_utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    for (size_t i = 0; i < n;) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t l = utf8_len(s + i, n - i);
-        if (!l)
-            return 0;
-        i += l;
-    }
-    return 1;
-}
-
 int buf_json_str(buf_t *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -150,7 +111,7 @@ int buf_json_str(buf_t *b, const char *str, size_t n)
         else if (c == '\t') esc = "\\t";
         else if (c < 0x20) { snprintf(tmp, sizeof(tmp), "\\u%04x", c); esc = tmp; }
         else if (c >= 0x80) {
-            ul = utf8_len(s + i, n - i);
+            ul = utf8_decode(str + i, n - i, NULL);
             if (ul == 0) { esc = "\\ufffd"; ul = 1; }
         }
         if (esc) {

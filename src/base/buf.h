@@ -42,8 +42,6 @@ int buf_vprintf(buf_t *b, const char *fmt, va_list ap)
 /* Appends a JSON string literal (quotes included) with escapes; invalid UTF-8 bytes become
  * U+FFFD so the output is always valid JSON. */
 int buf_json_str(buf_t *b, const char *s, size_t n) __attribute__((warn_unused_result));
-/* True if s[0..n) is valid UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
-int buf_utf8_valid(const char *s, size_t n);
 /* Returns the data (owned by the caller, free()) and leaves the buffer empty. Never NULL. */
 char *buf_detach(buf_t *b, size_t *out_len);
 

@@ -22,83 +22,13 @@
 #include <string.h>
 
 #include "base/mem.h"
-
-/* ---- UTF-8 (Go's rune view of a string) --------------------------------------------- */
-
-/* Decodes one well-formed sequence at p into *r; returns its length, or 0 if malformed
- * (overlong, surrogate, > U+10FFFF, truncated). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *r)
-{
-    if (n == 0)
-        return 0;
-    unsigned c = p[0];
-    if (c < 0x80) {
-        *r = c;
-        return 1;
-    }
-    size_t need;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2, v = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        need = 3, v = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        need = 4, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000))
-        return 0;
-    *r = v;
-    return need;
-}
-
-/* Go's unicode.IsSpace. */
-static bool is_uspace(uint32_t r)
-{
-    switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
-    case 0x3000:
-        return true;
-    default:
-        return r >= 0x2000 && r <= 0x200A;
-    }
-}
-
-/* Go strings.TrimSpace on s[*b..*e). */
-static void trim_space(const char *s, size_t *b, size_t *e)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    uint32_t r;
-    while (*b < *e) {
-        size_t k = utf8_decode(p + *b, *e - *b, &r);
-        if (k == 0 || !is_uspace(r))
-            break;
-        *b += k;
-    }
-    while (*e > *b) {
-        size_t st = *e - 1;
-        while (st > *b && *e - st < 4 && (p[st] & 0xC0) == 0x80)
-            st--;
-        size_t k = utf8_decode(p + st, *e - st, &r);
-        if (k != *e - st || !is_uspace(r))
-            break;
-        *e = st;
-    }
-}
+#include "base/utf8.h"
 
 /* Writes "'c'" or "U+XXXX" / "byte 0xNN" for the rune at s[i..n). */
 static const char *describe_rune(char *tmp, size_t cap, const char *s, size_t i, size_t n)
 {
     uint32_t r;
-    size_t k = utf8_decode((const unsigned char *)s + i, n - i, &r);
+    size_t k = utf8_decode(s + i, n - i, &r);
     if (k == 0)
         snprintf(tmp, cap, "byte 0x%02x", (unsigned char)s[i]);
     else if (r >= 0x20 && r < 0x7F)
@@ -116,36 +46,13 @@ static bool is_key_char(char c)
 
 static bool is_app_char(char c) { return is_key_char(c) || c == '-' || c == '/'; }
 
-/* Copy of s[0..n) with malformed UTF-8 bytes replaced by U+FFFD (owned). */
-static char *dup_runes(const char *s, size_t n, size_t *out_len)
-{
-    char *o = xmalloc(3 * n + 1);
-    size_t k = 0;
-    uint32_t r;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_decode((const unsigned char *)s + i, n - i, &r);
-        if (l == 0) {
-            memcpy(o + k, "\xEF\xBF\xBD", 3);
-            k += 3;
-            i++;
-        } else {
-            memcpy(o + k, s + i, l);
-            k += l;
-            i += l;
-        }
-    }
-    o[k] = '\0';
-    *out_len = k;
-    return o;
-}
-
 /* One `key=value` piece, s[b..e) (e excludes the separator). */
 static int parse_pair(labels_t *tags, const char *s, size_t b, size_t e, err_t *err)
 {
     char tmp[24];
     const char *eq = memchr(s + b, '=', e - b);
     size_t kb = b, ke = eq ? (size_t)(eq - s) : e;
-    trim_space(s, &kb, &ke);
+    utf8_trim_space(s, &kb, &ke);
     if (kb == ke)
         return err_set(err, EMB_EINVAL, "name: empty label name at offset %zu", b);
     if (!eq)
@@ -157,7 +64,7 @@ static int parse_pair(labels_t *tags, const char *s, size_t b, size_t e, err_t *
                            "name: invalid label name at offset %zu: %s is not allowed", kb,
                            describe_rune(tmp, sizeof(tmp), s, i, ke));
     size_t vb = (size_t)(eq - s) + 1, ve = e;
-    trim_space(s, &vb, &ve);
+    utf8_trim_space(s, &vb, &ve);
     if (memchr(s + vb, '\0', ve - vb))
         return err_set(err, EMB_EINVAL, "name: NUL byte in the value of label %.*s",
                        (int)(ke - kb), s + kb);
@@ -167,7 +74,7 @@ static int parse_pair(labels_t *tags, const char *s, size_t b, size_t e, err_t *
     if (reserved && !(klen == 14 && memcmp(s + kb, "__session_id__", 14) == 0))
         return 0; /* dropped on ingestion */
     size_t vlen;
-    char *v = dup_runes(s + vb, ve - vb, &vlen);
+    char *v = utf8_sanitize_dup(s + vb, ve - vb, &vlen);
     labels_set(tags, s + kb, klen, v, vlen);
     free(v);
     return 0;
@@ -184,7 +91,7 @@ int name_parse(char **app, labels_t *tags, const char *s, size_t len, err_t *err
 
     const char *lb = memchr(s, '{', len);
     size_t ab = 0, ae = lb ? (size_t)(lb - s) : len;
-    trim_space(s, &ab, &ae);
+    utf8_trim_space(s, &ab, &ae);
     if (ab == ae) {
         rc = err_set(err, EMB_EINVAL, "name: app name is required");
         goto out;
@@ -206,7 +113,7 @@ int name_parse(char **app, labels_t *tags, const char *s, size_t len, err_t *err
             const char *comma = memchr(s + b, ',', end - b);
             size_t e = comma ? (size_t)(comma - s) : end;
             size_t tb = b, te = e;
-            trim_space(s, &tb, &te);
+            utf8_trim_space(s, &tb, &te);
             /* A blank last piece is `{}` or a trailing comma; a blank one elsewhere is not. */
             if (!(tb == te && !comma)) {
                 rc = parse_pair(tags, s, b, e, err);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/utf8.h"
 
 #define NS_PER_SEC 1000000000LL
 
@@ -51,79 +52,6 @@ static int64_t digits_value(const char *p, size_t n)
 }
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-/* ---- Go strings.TrimSpace ------------------------------------------------------------ */
-
-/* Decodes one well-formed UTF-8 sequence at p; returns its length or 0 if malformed. */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *r)
-{
-    if (n == 0)
-        return 0;
-    unsigned c = p[0];
-    if (c < 0x80) {
-        *r = c;
-        return 1;
-    }
-    size_t need;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2, v = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        need = 3, v = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        need = 4, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000))
-        return 0;
-    *r = v;
-    return need;
-}
-
-/* Go's unicode.IsSpace. */
-static bool is_uspace(uint32_t r)
-{
-    switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
-    case 0x3000:
-        return true;
-    default:
-        return r >= 0x2000 && r <= 0x200A;
-    }
-}
-
-static void trim_space(const char **sp, size_t *np)
-{
-    const unsigned char *s = (const unsigned char *)*sp;
-    size_t b = 0, e = *np;
-    uint32_t r;
-    while (b < e) {
-        size_t k = utf8_decode(s + b, e - b, &r);
-        if (k == 0 || !is_uspace(r))
-            break;
-        b += k;
-    }
-    while (e > b) {
-        /* The last rune starts at the last non-continuation byte among the final four. */
-        size_t st = e - 1;
-        while (st > b && e - st < 4 && (s[st] & 0xC0) == 0x80)
-            st--;
-        size_t k = utf8_decode(s + st, e - st, &r);
-        if (k != e - st || !is_uspace(r))
-            break;
-        e = st;
-    }
-    *sp = (const char *)s + b;
-    *np = e - b;
-}
 
 /* ---- pieces ----------------------------------------------------------------------------- */
 
@@ -206,8 +134,10 @@ int64_t attime_parse(const char *s, int64_t now_ns)
 {
     if (!s)
         return now_ns;
-    size_t n = strlen(s);
-    trim_space(&s, &n);
+    size_t b = 0, e = strlen(s);
+    utf8_trim_space(s, &b, &e);
+    s += b;
+    size_t n = e - b;
     if (n == 0)
         return now_ns;
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/utf8.h"
 
 /* Regexes follow Prometheus: `^(?s:re)$` under Go RE2. Anchoring uses flags rather than text
  * so a pattern such as `a)|(b` cannot escape the wrapper; DOLLAR_ENDONLY makes `$` mean the
@@ -32,80 +33,6 @@
  * RE2 is linear; PCRE2 is not. Hitting a limit counts as "the regex did not match". */
 #define SEL_MATCH_LIMIT 1000000u
 #define SEL_HEAP_LIMIT_KIB 65536u
-
-/* ---- UTF-8 --------------------------------------------------------------------------- */
-
-/* Length (1..4) of the well-formed UTF-8 sequence at p, or 0 if it is not one (overlongs,
- * surrogates and values past U+10FFFF are rejected, as Go's decoder does). */
-static size_t utf8_valid(const unsigned char *p, size_t n)
-{
-    if (n == 0)
-        return 0;
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < need || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return need;
-}
-
-static bool utf8_valid_str(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_valid(p + i, n - i);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
-}
-
-static size_t utf8_put(char *o, uint32_t r)
-{
-    if (r < 0x80) {
-        o[0] = (char)r;
-        return 1;
-    }
-    if (r < 0x800) {
-        o[0] = (char)(0xC0 | (r >> 6));
-        o[1] = (char)(0x80 | (r & 0x3F));
-        return 2;
-    }
-    if (r < 0x10000) {
-        o[0] = (char)(0xE0 | (r >> 12));
-        o[1] = (char)(0x80 | ((r >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (r & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (r >> 18));
-    o[1] = (char)(0x80 | ((r >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((r >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (r & 0x3F));
-    return 4;
-}
 
 /* ---- lexing helpers ------------------------------------------------------------------ */
 
@@ -230,7 +157,7 @@ static int lex_escape(lexer_t *lx, char quote, size_t qstart, char *o, size_t *o
         return err_set(lx->err, EMB_EINVAL,
                        "selector: NUL escape at offset %zu is not allowed", at);
     if (e == 'u' || e == 'U') {
-        *olen = utf8_put(o, v);
+        *olen = utf8_encode(o, v);
     } else {
         o[0] = (char)v; /* \x and octal give a raw byte, as in Go */
         *olen = 1;
@@ -279,7 +206,7 @@ static int lex_string(lexer_t *lx, char **out, size_t *out_len)
             rc = err_set(lx->err, EMB_EINVAL, "selector: NUL byte at offset %zu", lx->pos);
             goto out;
         }
-        size_t k = utf8_valid((const unsigned char *)lx->s + lx->pos, lx->len - lx->pos);
+        size_t k = utf8_decode(lx->s + lx->pos, lx->len - lx->pos, NULL);
         if (k == 0) {
             rc = err_set(lx->err, EMB_EINVAL, "selector: invalid UTF-8 at offset %zu", lx->pos);
             goto out;
@@ -374,7 +301,7 @@ static int parse_item(selector_t *sel, lexer_t *lx)
                              "selector: metric name given twice (offset %zu)", name_at);
                 goto out;
             }
-            if (nlen == 0 || !utf8_valid_str(name, nlen)) {
+            if (nlen == 0 || !utf8_valid(name, nlen)) {
                 rc = err_set(lx->err, EMB_EINVAL,
                              "selector: %s metric name at offset %zu", nlen ? "invalid" : "empty",
                              name_at);
@@ -402,7 +329,7 @@ static int parse_item(selector_t *sel, lexer_t *lx)
         rc = err_set(lx->err, EMB_EINVAL, "selector: empty label name at offset %zu", name_at);
         goto out;
     }
-    if (!utf8_valid_str(name, nlen)) {
+    if (!utf8_valid(name, nlen)) {
         rc = err_set(lx->err, EMB_EINVAL, "selector: label name at offset %zu is not valid UTF-8",
                      name_at);
         goto out;
@@ -566,28 +493,6 @@ static bool is_utf_error(int rc)
     return rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21;
 }
 
-/* Copy of s with each byte that is not part of a well-formed sequence replaced by U+FFFD,
- * which is how Go's regexp sees invalid input. Owned. */
-static char *utf8_sanitize(const char *s, size_t n, size_t *out_len)
-{
-    char *o = xmalloc(3 * n + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n;) {
-        size_t l = utf8_valid((const unsigned char *)s + i, n - i);
-        if (l == 0) {
-            k += utf8_put(o + k, 0xFFFD);
-            i++;
-        } else {
-            memcpy(o + k, s + i, l);
-            k += l;
-            i += l;
-        }
-    }
-    o[k] = '\0';
-    *out_len = k;
-    return o;
-}
-
 /* True if re matches all of v. Errors (limits, no memory) count as no match. */
 static bool re_full_match(const pcre2_code *re, const char *v)
 {
@@ -611,7 +516,7 @@ static bool re_full_match(const pcre2_code *re, const char *v)
     size_t n = strlen(v);
     int rc = pcre2_match(re, subj, n, 0, 0, md, mc);
     if (is_utf_error(rc)) {
-        fixed = utf8_sanitize(v, n, &n);
+        fixed = utf8_sanitize_dup(v, n, &n);
         subj = (PCRE2_SPTR)fixed;
         rc = pcre2_match(re, subj, n, 0, 0, md, mc);
     }
