@@ -81,7 +81,7 @@ typedef struct idmap {
 } idmap_t;
 
 typedef struct dec {
-    const uint8_t *base;
+    const uint8_t *base, *end; /* the whole input */
     err_t *err;
     pprof_t *out;
     const char *what; /* context for messages: "sample", "location", ... or NULL */
@@ -258,29 +258,36 @@ static inline int get_str(dec_t *d, const uint8_t *at, const field_t *f, uint32_
     return 0;
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-    defined(__SIZEOF_INT128__)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define PPROF_BLOCK_VARINTS 1
-#endif
 
-#ifdef PPROF_BLOCK_VARINTS
-/* Bit i set iff p[i] < 0x80 (a varint's last byte), for the 64 bytes at p. */
-static inline uint64_t stop_mask64(const uint8_t *p)
+/* Bit i set iff p[i] < 0x80 (the last byte of a varint), for the 8 * words bytes at p. */
+static inline uint64_t stop_mask(const uint8_t *p, unsigned words)
 {
     uint64_t m = 0;
-    for (unsigned i = 0; i < 8; i++) {
+    for (unsigned i = 0; i < words; i++) {
         uint64_t w;
         memcpy(&w, p + 8 * i, 8);
-        uint64_t t = (~w & 0x8080808080808080ull) >> 7;          /* one bit per byte */
-        m |= ((t * 0x0102040810204080ull) >> 56) << (8 * i);     /* gather to 8 bits */
+        uint64_t t = (~w & 0x8080808080808080ull) >> 7;      /* one bit per byte */
+        m |= ((t * 0x0102040810204080ull) >> 56) << (8 * i); /* gathered into 8 bits */
     }
     return m;
 }
 
-/* Value of the varint of 8*len_bits/8 (1..8) bytes whose bytes are the low ones of x. */
-static inline uint64_t varint_gather(uint64_t x, unsigned bits)
+/* Value of the len-byte varint (1..4 bytes) in the low bytes of x. */
+static inline uint32_t gather4(uint32_t x, unsigned len)
 {
-    x &= bits == 64 ? ~0ull : (1ull << bits) - 1;
+    x &= 0xffffffffu >> (32 - 8 * len);
+    x &= 0x7f7f7f7fu;
+    x = ((x & 0x7f007f00u) >> 1) | (x & 0x007f007fu);
+    x = ((x & 0x3fff0000u) >> 2) | (x & 0x00003fffu);
+    return x;
+}
+
+/* Value of the len-byte varint (1..8 bytes) in the low bytes of x. */
+static inline uint64_t gather8(uint64_t x, unsigned len)
+{
+    x &= len == 8 ? ~0ull : (1ull << (8 * len)) - 1;
     x &= 0x7f7f7f7f7f7f7f7full;
     x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
     x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
@@ -290,43 +297,63 @@ static inline uint64_t varint_gather(uint64_t x, unsigned bits)
 #endif
 
 /* Decodes the packed varints in [q, qe) into dst, which has room for qe - q entries (each
- * varint takes at least one byte). Location ids are 1-3 bytes in no predictable order, which
- * defeats branchy decoders. So, 64 bytes at a time, the end of every varint is found first
- * (one bit per byte in a mask); then each varint's position comes from the mask alone (ctz,
- * clear lowest bit: no load on the critical path) and its value from an 8-byte load and
- * shifts. Values that do not fit 32 bits set *big. Returns the count, or SIZE_MAX on a bad
- * varint. */
-static size_t unpack_u32(const uint8_t *q, const uint8_t *qe, uint32_t *dst, bool *big)
+ * varint takes at least one byte); bytes up to bend (the end of the whole input) may be read.
+ * Location ids are 1-3 bytes in no predictable order, which costs a branchy decoder a
+ * mispredict every few ids. So, 64 bytes at a time, the last byte of every varint is found
+ * first (one bit per byte in a mask); each varint's bounds then come from the mask alone (ctz,
+ * clear lowest bit: no load on the critical path) and its value from a load and shifts. A
+ * window of only 1-byte varints is just widened. Values that do not fit 32 bits set *big.
+ * Returns the count, or SIZE_MAX on a truncated or overlong varint. */
+static size_t unpack_u32(const uint8_t *q, const uint8_t *qe, const uint8_t *bend,
+                         uint32_t *dst, bool *big)
 {
     uint32_t *d0 = dst;
     bool wide = false;
 #ifdef PPROF_BLOCK_VARINTS
-    while (qe - q >= 72) { /* 64-byte block + 8 readable bytes past any start */
-        uint64_t m = stop_mask64(q);
+    while (q < qe && bend - q >= 72) { /* 64-byte window + 8 readable bytes past any start */
+        size_t left = (size_t)(qe - q);
+        uint64_t full = left < 64 ? (1ull << left) - 1 : ~0ull;
+        uint64_t m = stop_mask(q, left < 64 ? (unsigned)(left + 7) / 8 : 8) & full;
+        if (m == full) {
+            size_t n = left < 64 ? left : 64;
+            for (size_t i = 0; i < n; i++)
+                dst[i] = q[i];
+            dst += n;
+            q += n;
+            continue;
+        }
         unsigned start = 0;
         while (m) {
             unsigned last = (unsigned)__builtin_ctzll(m);
             m &= m - 1;
             unsigned len = last + 1 - start;
-            uint64_t v;
-            if (LIKELY(len <= 8)) {
-                uint64_t x;
-                memcpy(&x, q + start, 8);
-                v = varint_gather(x, len * 8);
+            if (LIKELY(len <= 4)) {
+                uint32_t x;
+                memcpy(&x, q + start, 4);
+                *dst++ = gather4(x, len);
             } else {
-                vr_t r = varint_slow(q + start, qe);
-                if (!r.p)
-                    return SIZE_MAX;
-                v = r.v;
+                uint64_t v;
+                if (len <= 8) {
+                    uint64_t x;
+                    memcpy(&x, q + start, 8);
+                    v = gather8(x, len);
+                } else {
+                    vr_t r = varint_slow(q + start, qe);
+                    if (!r.p)
+                        return SIZE_MAX;
+                    v = r.v;
+                }
+                wide |= v >= UINT32_MAX;
+                *dst++ = (uint32_t)v;
             }
-            wide |= v >= UINT32_MAX;
-            *dst++ = (uint32_t)v;
             start = last + 1;
         }
         if (start == 0)
-            return SIZE_MAX; /* 64 bytes without a terminator */
+            return SIZE_MAX; /* no varint ends in the window */
         q += start;
     }
+#else
+    (void)bend;
 #endif
     while (q < qe) {
         vr_t r = rd_varint(q, qe);
@@ -460,6 +487,11 @@ static int scan_pass(dec_t *d, const uint8_t *p, const uint8_t *end, scan_t *c)
         return fail(d, EMB_ECORRUPT, NULL, "empty string table (string_table[0] must be \"\")");
     if (c->samples && c->sample_types == 0)
         return fail(d, EMB_ECORRUPT, NULL, "%zu samples but no sample types", c->samples);
+    /* Every value takes at least a byte: checked before allocating nsamples * ntypes values,
+     * so a few bytes of empty samples cannot make us allocate gigabytes. */
+    if (c->samples * c->sample_types > c->sample_bytes)
+        return fail(d, EMB_ECORRUPT, NULL, "%zu samples of %zu values cannot fit in %zu bytes",
+                    c->samples, c->sample_types, c->sample_bytes);
     return 0;
 }
 
@@ -648,7 +680,7 @@ static int decode_sample(dec_t *d, const uint8_t *p, const uint8_t *end, const i
                       sizeof(*o->sample_locs));
             uint32_t *dst = o->sample_locs + nsl;
             if (LIKELY(!locmap)) {
-                size_t n = unpack_u32(f.p, f.p + f.v, dst, &d->big_sample_ids);
+                size_t n = unpack_u32(f.p, f.p + f.v, d->end, dst, &d->big_sample_ids);
                 if (UNLIKELY(n == SIZE_MAX))
                     return fail(d, EMB_ECORRUPT, at, "truncated or overlong location id");
                 nsl += n;
@@ -885,6 +917,7 @@ int pprof_decode(pprof_t *out, const uint8_t *data, size_t len, err_t *err)
     memset(&funcs, 0, sizeof(funcs));
     memset(&locs, 0, sizeof(locs));
     d.base = data;
+    d.end = end;
     d.err = err;
     d.out = out;
     hmap_init(&maps.h);
