@@ -21,7 +21,8 @@ $(BUILD)/build.ninja:
 deps:
 	./scripts/deps.sh
 
-run: deps all
+run: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) ember
 	./$(BUILD)/ember server $(ARGS)
 
 test:

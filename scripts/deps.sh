@@ -5,12 +5,12 @@ set -euo pipefail
 
 PKGS=(
   # build
-  gcc g++ make meson ninja-build pkg-config clang libclang-rt-14-dev
+  gcc g++ make git meson ninja-build pkg-config clang libclang-rt-14-dev
   # libraries
   libmicrohttpd-dev zlib1g-dev libdeflate-dev libzstd-dev libyaml-dev libjansson-dev
   libxxhash-dev libpcre2-dev
   # tests and peers
-  libcriterion-dev python3 python3-pytest golang-go curl procps
+  libcriterion-dev python3 python3-pytest golang-go curl
 )
 
 missing=()
@@ -27,7 +27,14 @@ fi
 
 echo "deps: installing ${missing[*]}"
 SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null; then
+    echo "deps: missing packages (${missing[*]}) and not root; install sudo or run" \
+         "'apt-get install ${missing[*]}' as root" >&2
+    exit 1
+  fi
+  SUDO="sudo"
+fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

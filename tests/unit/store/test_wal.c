@@ -23,12 +23,26 @@ static int collect(const uint8_t *p, size_t len, void *arg)
     return 0;
 }
 
+static char dir_buf[4096];
+
+/* A fresh directory under $TMPDIR, removed again by cleanup(). */
 static char *tmpdir(void)
 {
-    static char dir[64];
-    snprintf(dir, sizeof(dir), "/tmp/ember-wal-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    return dir;
+    const char *base = getenv("TMPDIR");
+    snprintf(dir_buf, sizeof(dir_buf), "%s/ember-wal-XXXXXX", base && *base ? base : "/tmp");
+    cr_assert_not_null(mkdtemp(dir_buf));
+    return dir_buf;
+}
+
+static void cleanup(void)
+{
+    if (dir_buf[0]) {
+        char cmd[4200];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir_buf);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir_buf);
+        dir_buf[0] = 0;
+    }
 }
 
 static void append_n(wal_t *w, int from, int n)
@@ -52,7 +66,7 @@ static off_t wal_size(const char *dir)
     return st.st_size;
 }
 
-Test(wal, replays_every_record_in_order)
+Test(wal, replays_every_record_in_order, .fini = cleanup)
 {
     char *dir = tmpdir();
     wal_t *w;
@@ -68,7 +82,7 @@ Test(wal, replays_every_record_in_order)
     wal_close(w);
 }
 
-Test(wal, torn_tail_is_dropped_and_appends_continue)
+Test(wal, torn_tail_is_dropped_and_appends_continue, .fini = cleanup)
 {
     char *dir = tmpdir();
     wal_t *w;
@@ -97,7 +111,7 @@ Test(wal, torn_tail_is_dropped_and_appends_continue)
     wal_close(w);
 }
 
-Test(wal, flipped_payload_byte_stops_replay_at_that_record)
+Test(wal, flipped_payload_byte_stops_replay_at_that_record, .fini = cleanup)
 {
     char *dir = tmpdir();
     wal_t *w;
@@ -118,7 +132,7 @@ Test(wal, flipped_payload_byte_stops_replay_at_that_record)
     wal_close(w);
 }
 
-Test(wal, refuses_a_file_that_is_not_a_wal)
+Test(wal, refuses_a_file_that_is_not_a_wal, .fini = cleanup)
 {
     char *dir = tmpdir();
     char path[256];
