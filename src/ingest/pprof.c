@@ -908,7 +908,7 @@ int pprof_decode(pprof_t *out, const uint8_t *data, size_t len, err_t *err)
     dec_t d;
     idmap_t maps, funcs, locs;
     scan_t c;
-    const uint8_t *end = data + len;
+    const uint8_t *end;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -916,17 +916,21 @@ int pprof_decode(pprof_t *out, const uint8_t *data, size_t len, err_t *err)
     memset(&maps, 0, sizeof(maps));
     memset(&funcs, 0, sizeof(funcs));
     memset(&locs, 0, sizeof(locs));
-    d.base = data;
-    d.end = end;
     d.err = err;
     d.out = out;
     hmap_init(&maps.h);
     hmap_init(&funcs.h);
     hmap_init(&locs.h);
-    if (!data && len) {
-        rc = err_set(err, EMB_EINVAL, "no data");
-        goto out;
+    if (!data) {
+        if (len) {
+            rc = err_set(err, EMB_EINVAL, "no data");
+            goto out;
+        }
+        data = (const uint8_t *)""; /* NULL + 0 is undefined */
     }
+    end = data + len;
+    d.base = data;
+    d.end = end;
     if ((rc = scan_pass(&d, data, end, &c)))
         goto out;
     d.nstrings = c.strings;

@@ -6,8 +6,9 @@
  * are both accepted; unknown fields are skipped by wire type. Validation done here (so callers
  * can index without checks): every string index < nstrings, string_table[0] == "", every
  * sample location id resolves to a location (loc_index), every line's function id resolves
- * (or is 0), every sample has exactly nsample_types values. Errors name the position
- * ("sample 17: location id 9 not found").
+ * (or is 0), every sample has exactly nsample_types values, table ids are non-zero and unique.
+ * A location's mapping id that matches no mapping becomes PPROF_NONE, as in Go's pprof. Errors
+ * name the position ("sample 17: location id 9 not found", "location 3 (offset 812): ...").
  *
  * Ids in pprof are arbitrary uint64; pprof_decode maps them to dense indices: sample
  * locations and line functions below are *indices* into locs[] / funcs[] (UINT32_MAX = none).
@@ -89,7 +90,9 @@ typedef struct pprof {
 
 /* Decodes data[0..len) (not gzipped) into out, which this call initialises. On failure out is
  * released and the error names the problem (EMB_ECORRUPT for malformed bytes, EMB_ETOOBIG if
- * a count exceeds sane bounds). OUT: out (release with pprof_release, also after failure). */
+ * a count exceeds the PPROF_MAX_* bounds, EMB_EINVAL for NULL data with len > 0). Memory is at
+ * most ~25x len. Thread-safe on distinct outputs. OUT: out (release with pprof_release, also
+ * after failure). */
 int pprof_decode(pprof_t *out, const uint8_t *data, size_t len, err_t *err);
 
 /* Frees the arrays (not the input bytes). Safe on a zeroed or released pprof_t. */

@@ -591,6 +591,8 @@ Test(pprof, minimal_profiles)
     buf_release(&a);
     buf_t empty = BUF_INIT;
     expect_corrupt(&empty, "string table");
+    cr_assert_eq(pprof_decode(&p, NULL, 0, &err), EMB_ECORRUPT);
+    cr_assert_eq(pprof_decode(&p, NULL, 5, &err), EMB_EINVAL);
     put_str(&a, 6, "x");
     expect_corrupt(&a, "string_table[0]");
     buf_release(&a);
