@@ -12,6 +12,7 @@
  * (protobuf: the last value of a scalar field wins) and gzipping it again. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -341,6 +342,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_ingest CORPUS_DIR [PORT PID]\n");
         return 2;
     }
+    /* the server's allocator settings (server/server.c), so in-process figures match it */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     load_corpus(argv[1]);
     if (argc == 2) {
         in_process();

@@ -3,6 +3,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,11 @@ int server_main(int argc, char **argv)
     }
     if (cfg.analytics_reporting_enabled)
         log_debug("analytics.reporting_enabled is accepted but Ember never phones home");
+
+    /* Decoding allocates and frees MB-sized arrays per request; glibc would mmap/munmap each
+     * one and pay first-touch page faults every time. Keep them on the heap instead. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
 
     /* Signals are handled by sigwait in this thread; block them before threads start. */
     sigset_t set;
