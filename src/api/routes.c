@@ -244,7 +244,7 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
     r.avg = agg && !strcmp(agg, "avg");
     query_limits_t lim = {a->opt.max_nodes_default, a->opt.max_nodes_max};
     err_t err = {0, ""};
-    int rc = query_render_json(&resp->body, a->store->head, tenant, &r, &lim, &err);
+    int rc = query_render_json(&resp->body, a->store, tenant, &r, &lim, &err);
     if (rc) {
         reply_err(resp, &err);
         return;
@@ -261,7 +261,7 @@ static void h_labels(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (!time_range(req, resp, &from, &until, 3600 * NS_PER_S))
         return;
     err_t err = {0, ""};
-    if (query_label_names(&resp->body, a->store->head, tenant, arg(req, "query"), from, until,
+    if (query_label_names(&resp->body, a->store, tenant, arg(req, "query"), from, until,
                           false, &err)) {
         reply_err(resp, &err);
         return;
@@ -285,7 +285,7 @@ static void h_label_values(api_t *a, const api_req_t *req, api_resp_t *resp, boo
         if (!time_range(req, resp, &from, &until, 3600 * NS_PER_S))
             return;
     err_t err = {0, ""};
-    if (query_label_values(&resp->body, a->store->head, tenant, label, arg(req, "query"), from,
+    if (query_label_values(&resp->body, a->store, tenant, label, arg(req, "query"), from,
                            until, v1, &err)) {
         reply_err(resp, &err);
         return;
@@ -299,7 +299,7 @@ static void h_apps(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (!tenant)
         return;
     err_t err = {0, ""};
-    if (query_apps(&resp->body, a->store->head, tenant, &err)) {
+    if (query_apps(&resp->body, a->store, tenant, &err)) {
         reply_err(resp, &err);
         return;
     }
@@ -318,10 +318,12 @@ static void h_ready(api_t *a, api_resp_t *resp)
 static void h_metrics(api_t *a, api_resp_t *resp)
 {
     static const char *route_names[R_N] = {"ingest", "render", "labels", "label_values",
-                                           "apps", "ready", "metrics", "other"};
+                                           "apps", "ready", "metrics", "admin", "other"};
     static const char *fmt_names[FMT_N] = {"folded", "lines", "tree", "trie", "pprof", "jfr",
                                            "speedscope"};
     buf_t *b = &resp->body;
+    store_stats_t st;
+    store_stats(a->store, &st);
     int rc = buf_puts(b, "# HELP ember_http_requests_total HTTP requests by route and status.\n"
                          "# TYPE ember_http_requests_total counter\n");
     for (int r = 0; rc == 0 && r < R_N; r++)
@@ -348,6 +350,24 @@ static void h_metrics(api_t *a, api_resp_t *resp)
                         "# HELP ember_ingest_errors_total Ingest requests refused for bad input.\n"
                         "# TYPE ember_ingest_errors_total counter\n"
                         "ember_ingest_errors_total %llu\n"
+                        "# HELP ember_blocks Blocks serving queries.\n"
+                        "# TYPE ember_blocks gauge\n"
+                        "ember_blocks %llu\n"
+                        "# HELP ember_block_bytes Bytes of the blocks serving queries.\n"
+                        "# TYPE ember_block_bytes gauge\n"
+                        "ember_block_bytes %llu\n"
+                        "# HELP ember_block_cuts_total Head cuts into blocks.\n"
+                        "# TYPE ember_block_cuts_total counter\n"
+                        "ember_block_cuts_total %llu\n"
+                        "# HELP ember_compactions_total Compactions done.\n"
+                        "# TYPE ember_compactions_total counter\n"
+                        "ember_compactions_total %llu\n"
+                        "# HELP ember_retention_deleted_blocks_total Blocks deleted by retention.\n"
+                        "# TYPE ember_retention_deleted_blocks_total counter\n"
+                        "ember_retention_deleted_blocks_total %llu\n"
+                        "# HELP ember_blocks_quarantined_total Damaged blocks moved aside.\n"
+                        "# TYPE ember_blocks_quarantined_total counter\n"
+                        "ember_blocks_quarantined_total %llu\n"
                         "# HELP ember_wal_fsyncs_total WAL fsync calls (group commits).\n"
                         "# TYPE ember_wal_fsyncs_total counter\n"
                         "ember_wal_fsyncs_total %llu\n"
@@ -358,11 +378,40 @@ static void h_metrics(api_t *a, api_resp_t *resp)
                         "# TYPE ember_head_series gauge\n"
                         "ember_head_series %zu\n",
                         (unsigned long long)atomic_load(&a->ing_errors),
-                        (unsigned long long)wal_fsyncs(a->store->wal),
-                        (unsigned long long)wal_bytes(a->store->wal),
-                        head_series_count(a->store->head));
+                        (unsigned long long)st.blocks, (unsigned long long)st.block_bytes,
+                        (unsigned long long)st.cuts, (unsigned long long)st.compactions,
+                        (unsigned long long)st.retention_deleted,
+                        (unsigned long long)st.quarantined,
+                        (unsigned long long)st.wal_fsyncs, (unsigned long long)st.wal_bytes,
+                        (size_t)st.head_series);
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
     resp->status = rc ? 500 : 200;
+}
+
+/* Storage maintenance on demand (the background thread does the same on its schedule):
+ * cut the head into blocks, compact, apply retention. Answers what was done as JSON. */
+static void h_admin(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    err_t err = {0, ""};
+    size_t n = 0;
+    int rc;
+    const char *what = req->path + strlen("/api/v1/admin/");
+    if (!strcmp(what, "cut"))
+        rc = store_cut(a->store, &err);
+    else if (!strcmp(what, "compact"))
+        rc = store_compact(a->store, &n, &err);
+    else
+        rc = store_retain(a->store, clock_now_ns(), &n, &err);
+    if (rc) {
+        reply_err(resp, &err);
+        return;
+    }
+    store_stats_t st;
+    store_stats(a->store, &st);
+    resp->status = buf_printf(&resp->body, "{\"done\":\"%s\",\"blocksAffected\":%zu,"
+                              "\"blocks\":%llu,\"headSeries\":%llu}", what, n,
+                              (unsigned long long)st.blocks,
+                              (unsigned long long)st.head_series) ? 500 : 200;
 }
 
 typedef struct route {
@@ -382,6 +431,9 @@ static const route_t ROUTES[] = {
     {"/api/apps", "GET", R_APPS},
     {"/ready", "GET", R_READY},
     {"/metrics", "GET", R_METRICS},
+    {"/api/v1/admin/cut", "POST", R_ADMIN},
+    {"/api/v1/admin/compact", "POST", R_ADMIN},
+    {"/api/v1/admin/retention", "POST", R_ADMIN},
 };
 
 static void count(api_t *a, int route, int status)
@@ -430,6 +482,7 @@ void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
     case R_APPS: h_apps(a, req, resp); break;
     case R_READY: h_ready(a, resp); break;
     case R_METRICS: h_metrics(a, resp); break;
+    case R_ADMIN: h_admin(a, req, resp); break;
     }
     if (resp->status == 0)
         resp->status = 500;

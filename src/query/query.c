@@ -5,6 +5,7 @@
  * pass over node ids (parents precede children) turns self into totals. */
 #include "query/query.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,10 +126,9 @@ static int cmp_i64_desc(const void *a, const void *b)
 
 /* Writes "names", "levels", "numTicks", "maxSelf" for the merged tree. tot[] and self[] are
  * per node of tree (size tree->n). */
-static int write_flamebearer(buf_t *out, const head_tenant_t *t, const int64_t *self,
-                             const int64_t *tot, int64_t max_nodes)
+static int write_flamebearer(buf_t *out, const strtab_t *strs, const stacktree_t *tree,
+                             const int64_t *self, const int64_t *tot, int64_t max_nodes)
 {
-    const stacktree_t *tree = &t->tree;
     size_t n = tree->n;
     /* cut-off: keep the max_nodes largest totals */
     int64_t minv = 1;
@@ -169,8 +169,8 @@ static int write_flamebearer(buf_t *out, const head_tenant_t *t, const int64_t *
     free(cfill);
 
     /* names: dedupe by string id; "total" at 0, "other" on demand */
-    int32_t *name_idx = xmalloc((t->strs.n + 1) * sizeof(*name_idx));
-    for (size_t i = 0; i < t->strs.n; i++)
+    int32_t *name_idx = xmalloc((strs->n + 1) * sizeof(*name_idx));
+    for (size_t i = 0; i < strs->n; i++)
         name_idx[i] = -1;
     int32_t other_idx = -1;
     buf_t names = BUF_INIT;
@@ -205,7 +205,7 @@ static int write_flamebearer(buf_t *out, const head_tenant_t *t, const int64_t *
                 name_idx[sid] = (int32_t)nnames++;
                 rc = buf_putc(&names, ',');
                 if (rc == 0)
-                    rc = buf_json_str(&names, strtab_get(&t->strs, sid), strtab_len(&t->strs, sid));
+                    rc = buf_json_str(&names, strtab_get(strs, sid), strtab_len(strs, sid));
             }
             nidx = (uint32_t)name_idx[sid];
         }
@@ -230,7 +230,7 @@ static int write_flamebearer(buf_t *out, const head_tenant_t *t, const int64_t *
         for (uint32_t j = cstart[it.node]; j < cstart[it.node + 1]; j++) {
             uint32_t c = clist[j];
             uint32_t sid = tree->name[c];
-            kids[k++] = (fb_child_t){strtab_get(&t->strs, sid), (uint32_t)strtab_len(&t->strs, sid),
+            kids[k++] = (fb_child_t){strtab_get(strs, sid), (uint32_t)strtab_len(strs, sid),
                                      c, tot[c], self[c]};
         }
         if (other[it.node] > 0)
@@ -341,183 +341,335 @@ static void timeline_release(timeline_t *tl)
 
 /* ---- render ---- */
 
+/* ---- merging sources (heads and blocks) into one tree keyed by frame names ---- */
+
+typedef struct merged {
+    strtab_t strs;
+    stacktree_t tree;
+    int64_t *self;
+    size_t cap;
+} merged_t;
+
+static void merged_init(merged_t *m)
+{
+    strtab_init(&m->strs);
+    stacktree_init(&m->tree);
+    m->self = xcalloc(64, sizeof(*m->self));
+    m->cap = 64;
+}
+
+static void merged_release(merged_t *m)
+{
+    strtab_release(&m->strs);
+    stacktree_release(&m->tree);
+    free(m->self);
+}
+
+typedef const char *(*name_fn)(const void *src, uint32_t id, size_t *len);
+
+static const char *head_name(const void *src, uint32_t id, size_t *len)
+{
+    const strtab_t *t = src;
+    *len = strtab_len(t, id);
+    return strtab_get(t, id);
+}
+
+static const char *block_name(const void *src, uint32_t id, size_t *len)
+{
+    return block_sym(src, id, len);
+}
+
+/* Adds a source's per-node self values (its own node ids) into m, mapping each live node
+ * by its path of names. Cost: one pass over the source's nodes. */
+static void merged_add(merged_t *m, const uint32_t *parent, const uint32_t *name, size_t n,
+                       uint32_t nnames, const int64_t *self, name_fn fn, const void *src)
+{
+    uint8_t *live = xcalloc(n + 1, 1);
+    for (size_t i = n; i-- > 1;)
+        if (self[i] != 0 || live[i]) {
+            live[i] = 1;
+            live[parent[i]] = 1;
+        }
+    uint32_t *map = xmalloc((n + 1) * sizeof(*map));
+    uint32_t *smap = xmalloc((nnames + 1) * sizeof(*smap));
+    memset(smap, 0xff, (nnames + 1) * sizeof(*smap));
+    map[0] = 0;
+    m->self[0] += self[0];
+    for (size_t i = 1; i < n; i++) {
+        if (!live[i])
+            continue;
+        uint32_t nm = name[i];
+        if (smap[nm] == UINT32_MAX) {
+            size_t len;
+            const char *str = fn(src, nm, &len);
+            smap[nm] = strtab_intern(&m->strs, str, len);
+        }
+        map[i] = stacktree_child(&m->tree, map[parent[i]], smap[nm]);
+        if (m->tree.n > m->cap) {
+            size_t old = m->cap;
+            xgrow(&m->self, &m->cap, m->tree.n, sizeof(*m->self));
+            memset(m->self + old, 0, (m->cap - old) * sizeof(*m->self));
+        }
+        m->self[map[i]] += self[i];
+    }
+    free(live);
+    free(map);
+    free(smap);
+}
+
+/* ---- render ---- */
+
 typedef struct group {
     char *value;
     timeline_t tl;
 } group_t;
 
-static bool series_in_range(const head_series_t *s, int64_t from, int64_t until)
+typedef struct render_ctx {
+    const query_render_t *q;
+    selector_t sel;
+    timeline_t tl;
+    group_t *groups;
+    size_t ngroups, capgroups;
+    char *sample_type, *sample_unit, *spy;
+} render_ctx_t;
+
+static bool head_series_in_range(const head_series_t *s, int64_t from, int64_t until)
 {
     return s->nprofs && s->max_ts >= from && s->min_ts <= until;
 }
 
-int query_render_json(buf_t *out, head_t *h, const char *tenant, const query_render_t *q,
+/* The group timeline for a series (NULL without groupBy); notes metadata on first match. */
+static timeline_t *series_group(render_ctx_t *c, const labels_t *l)
+{
+    if (!c->sample_type) {
+        c->sample_type = xstrdup(labels_get(l, PTYPE_L_TYPE) ?: "");
+        c->sample_unit = xstrdup(labels_get(l, PTYPE_L_UNIT) ?: "");
+        c->spy = xstrdup(labels_get(l, PTYPE_L_SPY) ?: "");
+    }
+    if (!c->q->group_by || !*c->q->group_by)
+        return NULL;
+    const char *gv = labels_get(l, c->q->group_by);
+    if (!gv)
+        gv = "*";
+    size_t g;
+    for (g = 0; g < c->ngroups; g++)
+        if (!strcmp(c->groups[g].value, gv))
+            return &c->groups[g].tl;
+    xgrow(&c->groups, &c->capgroups, c->ngroups + 1, sizeof(*c->groups));
+    c->groups[g].value = xstrdup(gv);
+    timeline_init(&c->groups[g].tl, c->q->from_ns, c->q->until_ns);
+    c->ngroups++;
+    return &c->groups[g].tl;
+}
+
+static void render_head(render_ctx_t *c, merged_t *m, head_t *h, const char *tenant)
+{
+    head_tenant_t *t = head_tenant(h, tenant, false);
+    if (!t)
+        return;
+    const query_render_t *q = c->q;
+    head_tenant_rdlock(t);
+    int64_t *self = xcalloc(t->tree.n + 1, sizeof(*self));
+    for (size_t i = 0; i < t->nseries; i++) {
+        const head_series_t *s = &t->series[i];
+        if (!head_series_in_range(s, q->from_ns, q->until_ns) ||
+            !selector_match(&c->sel, &s->labels))
+            continue;
+        timeline_t *gtl = series_group(c, &s->labels);
+        for (size_t p = 0; p < s->nprofs; p++) {
+            const head_profile_t *hp = &s->profs[p];
+            if (hp->ts_ns < q->from_ns || hp->ts_ns > q->until_ns)
+                continue;
+            int64_t sum = 0;
+            const node_id_t *nodes = head_profile_nodes(hp);
+            for (uint32_t k = 0; k < hp->n; k++) {
+                self[nodes[k]] += hp->value[k];
+                sum += hp->value[k];
+            }
+            timeline_add(&c->tl, hp->ts_ns, sum);
+            if (gtl)
+                timeline_add(gtl, hp->ts_ns, sum);
+        }
+    }
+    merged_add(m, t->tree.parent, t->tree.name, t->tree.n, (uint32_t)t->strs.n, self, head_name,
+               &t->strs);
+    head_tenant_unlock(t);
+    free(self);
+}
+
+typedef struct point_ctx {
+    timeline_t *tl, *gtl;
+} point_ctx_t;
+
+static void add_point(int64_t ts, int64_t total, void *arg)
+{
+    point_ctx_t *p = arg;
+    timeline_add(p->tl, ts, total);
+    if (p->gtl)
+        timeline_add(p->gtl, ts, total);
+}
+
+static int render_block(render_ctx_t *c, merged_t *m, const block_t *b, err_t *err)
+{
+    const query_render_t *q = c->q;
+    int64_t *self = NULL;
+    int rc = 0;
+    for (uint32_t si = 0; rc == 0 && si < b->nseries; si++) {
+        const block_series_t *s = &b->series[si];
+        if (s->max_ts < q->from_ns || s->min_ts > q->until_ns ||
+            !selector_match(&c->sel, &s->labels))
+            continue;
+        if (!self)
+            self = xcalloc(b->nnodes + 1, sizeof(*self));
+        point_ctx_t pc = {&c->tl, series_group(c, &s->labels)};
+        rc = block_series_accumulate(b, si, q->from_ns, q->until_ns, self,
+                                     c->tl.step_s * NS_PER_S, add_point, &pc, err);
+    }
+    if (self && rc == 0)
+        merged_add(m, b->parent, b->name, b->nnodes, b->nsyms, self, block_name, b);
+    free(self);
+    return rc;
+}
+
+int query_render_json(buf_t *out, store_t *st, const char *tenant, const query_render_t *q,
                       const query_limits_t *lim, err_t *err)
 {
-    selector_t sel;
-    int rc = query_selector(&sel, q->query, err);
+    render_ctx_t c;
+    memset(&c, 0, sizeof(c));
+    c.q = q;
+    int rc = query_selector(&c.sel, q->query, err);
     if (rc)
         return rc;
     int64_t max_nodes = q->max_nodes > 0 ? q->max_nodes : lim->max_nodes_default;
     if (lim->max_nodes_max > 0 && max_nodes > lim->max_nodes_max) {
-        selector_release(&sel);
+        selector_release(&c.sel);
         return err_set(err, EMB_EINVAL, "max nodes %lld exceeds the limit of %lld",
                        (long long)max_nodes, (long long)lim->max_nodes_max);
     }
     if (q->from_ns > q->until_ns) {
-        selector_release(&sel);
+        selector_release(&c.sel);
         return err_set(err, EMB_EINVAL, "from is after until");
     }
-    timeline_t tl;
-    timeline_init(&tl, q->from_ns, q->until_ns);
-    group_t *groups = NULL;
-    size_t ngroups = 0, capgroups = 0;
-    char *sample_type = NULL, *sample_unit = NULL, *spy = NULL;
+    timeline_init(&c.tl, q->from_ns, q->until_ns);
+    merged_t m;
+    merged_init(&m);
+    store_snapshot_t snap;
+    store_snapshot_get(st, tenant, q->from_ns, q->until_ns, &snap);
+    for (size_t i = 0; i < snap.nheads; i++)
+        render_head(&c, &m, snap.heads[i], tenant);
+    for (size_t i = 0; rc == 0 && i < snap.nblocks; i++)
+        rc = render_block(&c, &m, snap.blocks[i], err);
+    store_snapshot_put(&snap);
 
-    head_tenant_t *t = head_tenant(h, tenant, false);
-    int64_t *self = NULL, *tot = NULL;
-    size_t nnodes = 1;
-    if (t) {
-        head_tenant_rdlock(t);
-        nnodes = t->tree.n;
-        self = xcalloc(nnodes, sizeof(*self));
-        for (size_t i = 0; i < t->nseries; i++) {
-            const head_series_t *s = &t->series[i];
-            if (!series_in_range(s, q->from_ns, q->until_ns) || !selector_match(&sel, &s->labels))
-                continue;
-            if (!sample_type) {
-                sample_type = xstrdup(labels_get(&s->labels, PTYPE_L_TYPE) ?: "");
-                sample_unit = xstrdup(labels_get(&s->labels, PTYPE_L_UNIT) ?: "");
-                spy = xstrdup(labels_get(&s->labels, PTYPE_L_SPY) ?: "");
-            }
-            timeline_t *gtl = NULL;
-            if (q->group_by && *q->group_by) {
-                const char *gv = labels_get(&s->labels, q->group_by);
-                if (!gv)
-                    gv = "*";
-                size_t g;
-                for (g = 0; g < ngroups; g++)
-                    if (!strcmp(groups[g].value, gv))
-                        break;
-                if (g == ngroups) {
-                    xgrow(&groups, &capgroups, ngroups + 1, sizeof(*groups));
-                    groups[g].value = xstrdup(gv);
-                    timeline_init(&groups[g].tl, q->from_ns, q->until_ns);
-                    ngroups++;
-                }
-                gtl = &groups[g].tl;
-            }
-            for (size_t p = 0; p < s->nprofs; p++) {
-                const head_profile_t *hp = &s->profs[p];
-                if (hp->ts_ns < q->from_ns || hp->ts_ns > q->until_ns)
-                    continue;
-                int64_t sum = 0;
-                const node_id_t *nodes = head_profile_nodes(hp);
-                for (uint32_t k = 0; k < hp->n; k++) {
-                    self[nodes[k]] += hp->value[k];
-                    sum += hp->value[k];
-                }
-                timeline_add(&tl, hp->ts_ns, sum);
-                if (gtl)
-                    timeline_add(gtl, hp->ts_ns, sum);
-            }
-        }
-        tot = xmalloc(nnodes * sizeof(*tot));
-        memcpy(tot, self, nnodes * sizeof(*tot));
-        for (size_t i = nnodes - 1; i > 0; i--)
-            tot[t->tree.parent[i]] += tot[i];
-    }
-    if (!sample_type) {
+    if (rc == 0 && !c.sample_type) {
         /* no data: derive the metadata from the query itself */
-        const char *m = sel.metric;
+        const char *mt = c.sel.metric;
         ptype_t pt;
-        char *tmp = xmalloc(strlen(m) + 1);
-        if (strchr(m, ':') && ptype_parse(&pt, tmp, m, NULL) == 0) {
-            sample_type = xstrdup(pt.sample_type);
-            sample_unit = xstrdup(pt.sample_unit);
+        char *tmp = xmalloc(strlen(mt) + 1);
+        if (strchr(mt, ':') && ptype_parse(&pt, tmp, mt, NULL) == 0) {
+            c.sample_type = xstrdup(pt.sample_type);
+            c.sample_unit = xstrdup(pt.sample_unit);
         } else {
             ptype_legacy_t lt;
             size_t al;
-            if (ptype_from_legacy(&lt, &al, m, true, NULL) == 0) {
-                sample_type = xstrdup(lt.type.sample_type);
-                sample_unit = xstrdup(lt.type.sample_unit);
+            if (ptype_from_legacy(&lt, &al, mt, true, NULL) == 0) {
+                c.sample_type = xstrdup(lt.type.sample_type);
+                c.sample_unit = xstrdup(lt.type.sample_unit);
             }
         }
         free(tmp);
-        if (!sample_type) {
-            sample_type = xstrdup("");
-            sample_unit = xstrdup("");
+        if (!c.sample_type) {
+            c.sample_type = xstrdup("");
+            c.sample_unit = xstrdup("");
         }
     }
-    const char *units;
-    long rate;
-    ptype_render_meta(sample_type, sample_unit, &units, &rate);
-
-    rc = buf_puts(out, "{\"version\":1,\"flamebearer\":{");
     if (rc == 0) {
-        if (t) {
-            rc = write_flamebearer(out, t, self, tot, max_nodes);
-        } else {
-            int64_t z = 0;
-            head_tenant_t empty;
-            memset(&empty, 0, sizeof(empty));
-            strtab_init(&empty.strs);
-            stacktree_init(&empty.tree);
-            rc = write_flamebearer(out, &empty, &z, &z, max_nodes);
-            strtab_release(&empty.strs);
-            stacktree_release(&empty.tree);
+        const char *units;
+        long rate;
+        ptype_render_meta(c.sample_type, c.sample_unit, &units, &rate);
+        int64_t *tot = xmalloc((m.tree.n + 1) * sizeof(*tot));
+        memcpy(tot, m.self, m.tree.n * sizeof(*tot));
+        for (size_t i = m.tree.n - 1; i > 0; i--)
+            tot[m.tree.parent[i]] += tot[i];
+        rc = buf_puts(out, "{\"version\":1,\"flamebearer\":{");
+        if (rc == 0)
+            rc = write_flamebearer(out, &m.strs, &m.tree, m.self, tot, max_nodes);
+        free(tot);
+        if (rc == 0)
+            rc = buf_puts(out, "},\"metadata\":{\"format\":\"single\",\"spyName\":");
+        if (rc == 0)
+            rc = buf_json_str(out, c.spy ? c.spy : "", c.spy ? strlen(c.spy) : 0);
+        if (rc == 0)
+            rc = buf_printf(out, ",\"sampleRate\":%ld,\"units\":", rate);
+        if (rc == 0)
+            rc = buf_json_str(out, units, strlen(units));
+        if (rc == 0)
+            rc = buf_puts(out, ",\"name\":");
+        if (rc == 0)
+            rc = buf_json_str(out, c.sample_type, strlen(c.sample_type));
+        if (rc == 0)
+            rc = buf_puts(out, "},\"timeline\":");
+        if (rc == 0)
+            rc = timeline_write(out, &c.tl, q->avg);
+        if (rc == 0)
+            rc = buf_puts(out, ",\"groups\":");
+        if (rc == 0 && c.ngroups == 0)
+            rc = buf_puts(out, "null");
+        for (size_t g = 0; rc == 0 && g < c.ngroups; g++) {
+            rc = buf_puts(out, g ? "," : "{");
+            if (rc == 0)
+                rc = buf_json_str(out, c.groups[g].value, strlen(c.groups[g].value));
+            if (rc == 0)
+                rc = buf_putc(out, ':');
+            if (rc == 0)
+                rc = timeline_write(out, &c.groups[g].tl, q->avg);
+        }
+        if (rc == 0 && c.ngroups)
+            rc = buf_putc(out, '}');
+        if (rc == 0)
+            rc = buf_puts(out, ",\"heatmap\":null}");
+        if (rc)
+            err_set(err, rc, "response exceeds the size limit");
+    }
+    for (size_t g = 0; g < c.ngroups; g++) {
+        free(c.groups[g].value);
+        timeline_release(&c.groups[g].tl);
+    }
+    free(c.groups);
+    timeline_release(&c.tl);
+    merged_release(&m);
+    free(c.sample_type);
+    free(c.sample_unit);
+    free(c.spy);
+    selector_release(&c.sel);
+    return rc;
+}
+
+/* Calls fn with the labels of every series of tenant in snap overlapping [from, until]. The
+ * labels are borrowed for the call (heads are locked meanwhile). */
+typedef void (*series_fn)(const labels_t *l, void *arg);
+
+static void each_series(store_snapshot_t *snap, const char *tenant, int64_t from,
+                        int64_t until, series_fn fn, void *arg)
+{
+    for (size_t h = 0; h < snap->nheads; h++) {
+        head_tenant_t *t = head_tenant(snap->heads[h], tenant, false);
+        if (!t)
+            continue;
+        head_tenant_rdlock(t);
+        for (size_t i = 0; i < t->nseries; i++)
+            if (head_series_in_range(&t->series[i], from, until))
+                fn(&t->series[i].labels, arg);
+        head_tenant_unlock(t);
+    }
+    for (size_t bi = 0; bi < snap->nblocks; bi++) {
+        const block_t *b = snap->blocks[bi];
+        for (uint32_t i = 0; i < b->nseries; i++) {
+            const block_series_t *s = &b->series[i];
+            if (s->nprofiles && s->max_ts >= from && s->min_ts <= until)
+                fn(&s->labels, arg);
         }
     }
-    if (t)
-        head_tenant_unlock(t);
-    if (rc == 0)
-        rc = buf_puts(out, "},\"metadata\":{\"format\":\"single\",\"spyName\":");
-    if (rc == 0)
-        rc = buf_json_str(out, spy ? spy : "", spy ? strlen(spy) : 0);
-    if (rc == 0)
-        rc = buf_printf(out, ",\"sampleRate\":%ld,\"units\":", rate);
-    if (rc == 0)
-        rc = buf_json_str(out, units, strlen(units));
-    if (rc == 0)
-        rc = buf_puts(out, ",\"name\":");
-    if (rc == 0)
-        rc = buf_json_str(out, sample_type, strlen(sample_type));
-    if (rc == 0)
-        rc = buf_puts(out, "},\"timeline\":");
-    if (rc == 0)
-        rc = timeline_write(out, &tl, q->avg);
-    if (rc == 0)
-        rc = buf_puts(out, ",\"groups\":");
-    if (rc == 0 && ngroups == 0)
-        rc = buf_puts(out, "null");
-    for (size_t g = 0; rc == 0 && g < ngroups; g++) {
-        rc = buf_puts(out, g ? "," : "{");
-        if (rc == 0)
-            rc = buf_json_str(out, groups[g].value, strlen(groups[g].value));
-        if (rc == 0)
-            rc = buf_putc(out, ':');
-        if (rc == 0)
-            rc = timeline_write(out, &groups[g].tl, q->avg);
-    }
-    if (rc == 0 && ngroups)
-        rc = buf_putc(out, '}');
-    if (rc == 0)
-        rc = buf_puts(out, ",\"heatmap\":null}");
-    if (rc)
-        err_set(err, rc, "response exceeds the size limit");
-    for (size_t g = 0; g < ngroups; g++) {
-        free(groups[g].value);
-        timeline_release(&groups[g].tl);
-    }
-    free(groups);
-    timeline_release(&tl);
-    free(self);
-    free(tot);
-    free(sample_type);
-    free(sample_unit);
-    free(spy);
-    selector_release(&sel);
-    return rc;
 }
 
 /* ---- labels ---- */
@@ -571,9 +723,31 @@ static int parse_optional(selector_t *sel, bool *have, const char *query, err_t 
     return rc;
 }
 
+typedef struct label_ctx {
+    const selector_t *sel; /* NULL = every series */
+    const char *value_of;  /* NULL = collect names */
+    bool with_reserved;
+    strtab_t found;
+} label_ctx_t;
+
+static void collect_one(const labels_t *l, void *arg)
+{
+    label_ctx_t *c = arg;
+    if (c->sel && !selector_match(c->sel, l))
+        return;
+    for (size_t j = 0; j < l->n; j++) {
+        const label_t *lb = &l->v[j];
+        if (c->value_of ? strcmp(lb->name, c->value_of) != 0
+                        : !c->with_reserved && lb->name[0] == '_' && lb->name[1] == '_')
+            continue;
+        const char *v = c->value_of ? lb->value : lb->name;
+        strtab_intern(&c->found, v, strlen(v));
+    }
+}
+
 /* Label names (value_of == NULL) or the values of label value_of, over the tenant's series
  * that match the optional selector and overlap [from, until]; sorted, unique JSON array. */
-static int collect_labels(buf_t *out, head_t *h, const char *tenant, const char *query,
+static int collect_labels(buf_t *out, store_t *st, const char *tenant, const char *query,
                           int64_t from_ns, int64_t until_ns, const char *value_of,
                           bool with_reserved, bool null_if_empty, err_t *err)
 {
@@ -582,28 +756,20 @@ static int collect_labels(buf_t *out, head_t *h, const char *tenant, const char 
     int rc = parse_optional(&sel, &have, query, err);
     if (rc)
         return rc;
-    head_tenant_t *t = head_tenant(h, tenant, false);
-    const char **strs = NULL;
-    size_t n = 0, cap = 0;
-    if (t)
-        head_tenant_rdlock(t);
-    for (size_t i = 0; t && i < t->nseries; i++) {
-        const head_series_t *s = &t->series[i];
-        if (!series_in_range(s, from_ns, until_ns) || (have && !selector_match(&sel, &s->labels)))
-            continue;
-        for (size_t j = 0; j < s->labels.n; j++) {
-            const label_t *l = &s->labels.v[j];
-            if (value_of ? strcmp(l->name, value_of) != 0
-                         : !with_reserved && l->name[0] == '_' && l->name[1] == '_')
-                continue;
-            xgrow(&strs, &cap, n + 1, sizeof(*strs));
-            strs[n++] = value_of ? l->value : l->name;
-        }
-    }
+    label_ctx_t c = {have ? &sel : NULL, value_of, with_reserved, {0}};
+    strtab_init(&c.found);
+    store_snapshot_t snap;
+    store_snapshot_get(st, tenant, from_ns, until_ns, &snap);
+    each_series(&snap, tenant, from_ns, until_ns, collect_one, &c);
+    store_snapshot_put(&snap);
+    /* id 0 is the table's own "" entry: include it only if an empty value was seen */
+    const char **strs = xmalloc((c.found.n + 1) * sizeof(*strs));
+    size_t n = 0;
+    for (size_t i = 1; i < c.found.n; i++)
+        strs[n++] = strtab_get(&c.found, (uint32_t)i);
     rc = write_str_set(out, strs, n, null_if_empty);
-    if (t)
-        head_tenant_unlock(t);
     free(strs);
+    strtab_release(&c.found);
     if (have)
         selector_release(&sel);
     if (rc)
@@ -611,20 +777,20 @@ static int collect_labels(buf_t *out, head_t *h, const char *tenant, const char 
     return rc;
 }
 
-int query_label_names(buf_t *out, head_t *h, const char *tenant, const char *query,
+int query_label_names(buf_t *out, store_t *st, const char *tenant, const char *query,
                       int64_t from_ns, int64_t until_ns, bool with_reserved, err_t *err)
 {
-    return collect_labels(out, h, tenant, query, from_ns, until_ns, NULL, with_reserved, false,
+    return collect_labels(out, st, tenant, query, from_ns, until_ns, NULL, with_reserved, false,
                           err);
 }
 
-int query_label_values(buf_t *out, head_t *h, const char *tenant, const char *name,
+int query_label_values(buf_t *out, store_t *st, const char *tenant, const char *name,
                        const char *query, int64_t from_ns, int64_t until_ns,
                        bool null_if_empty, err_t *err)
 {
     /* Pyroscope 1.x: __name__ lists profile type ids */
     const char *key = strcmp(name, "__name__") == 0 ? PTYPE_L_ID : name;
-    return collect_labels(out, h, tenant, query, from_ns, until_ns, key, true, null_if_empty,
+    return collect_labels(out, st, tenant, query, from_ns, until_ns, key, true, null_if_empty,
                           err);
 }
 
@@ -649,35 +815,34 @@ static const char *legacy_suffix(const labels_t *l)
     return type;
 }
 
-int query_apps(buf_t *out, head_t *h, const char *tenant, err_t *err)
+static void collect_app(const labels_t *l, void *arg)
 {
-    head_tenant_t *t = head_tenant(h, tenant, false);
-    const char **names = NULL;
-    size_t n = 0, cap = 0;
-    buf_t all = BUF_INIT; /* "app.suffix\0spy\0type\0unit\0" records */
-    size_t *offs = NULL, ocap = 0;
-    if (t)
-        head_tenant_rdlock(t);
-    int rc = 0;
-    for (size_t i = 0; t && rc == 0 && i < t->nseries; i++) {
-        const labels_t *l = &t->series[i].labels;
-        const char *svc = labels_get(l, PTYPE_L_SERVICE), *suf = legacy_suffix(l);
-        if (!svc || !suf)
-            continue;
-        xgrow(&offs, &ocap, n + 1, sizeof(*offs));
-        offs[n++] = all.len;
-        const char *spy = labels_get(l, PTYPE_L_SPY);
-        rc = buf_printf(&all, "%s.%s%c%s%c%s%c%s%c", svc, suf, 0, spy ? spy : "", 0,
-                        labels_get(l, PTYPE_L_TYPE), 0, labels_get(l, PTYPE_L_UNIT) ?: "", 0);
-    }
-    if (t)
-        head_tenant_unlock(t);
-    xgrow(&names, &cap, n + 1, sizeof(*names));
-    for (size_t i = 0; i < n; i++)
-        names[i] = all.data + offs[i];
+    strtab_t *found = arg;
+    const char *svc = labels_get(l, PTYPE_L_SERVICE), *suf = legacy_suffix(l);
+    if (!svc || !suf)
+        return;
+    const char *spy = labels_get(l, PTYPE_L_SPY), *unit = labels_get(l, PTYPE_L_UNIT);
+    char rec[2048];
+    int n = snprintf(rec, sizeof(rec), "%s.%s%c%s%c%s%c%s", svc, suf, 0, spy ? spy : "", 0,
+                     labels_get(l, PTYPE_L_TYPE), 0, unit ? unit : "");
+    if (n > 0 && (size_t)n < sizeof(rec))
+        strtab_intern(found, rec, (size_t)n);
+}
+
+int query_apps(buf_t *out, store_t *st, const char *tenant, err_t *err)
+{
+    strtab_t found; /* "app.suffix\0spy\0type\0unit" records */
+    strtab_init(&found);
+    store_snapshot_t snap;
+    store_snapshot_get(st, tenant, INT64_MIN, INT64_MAX, &snap);
+    each_series(&snap, tenant, INT64_MIN, INT64_MAX, collect_app, &found);
+    store_snapshot_put(&snap);
+    const char **names = xmalloc((found.n + 1) * sizeof(*names));
+    size_t n = 0;
+    for (size_t i = 1; i < found.n; i++)
+        names[n++] = strtab_get(&found, (uint32_t)i);
     qsort(names, n, sizeof(*names), cmp_str);
-    if (rc == 0)
-        rc = buf_putc(out, '[');
+    int rc = buf_putc(out, '[');
     const char *prev = NULL;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (prev && !strcmp(prev, names[i]))
@@ -706,8 +871,7 @@ int query_apps(buf_t *out, head_t *h, const char *tenant, err_t *err)
     if (rc == 0)
         rc = buf_putc(out, ']');
     free(names);
-    free(offs);
-    buf_release(&all);
+    strtab_release(&found);
     if (rc)
         err_set(err, rc, "response exceeds the size limit");
     return rc;

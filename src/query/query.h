@@ -1,5 +1,6 @@
-/* query/: read path over the head — selectors to series, merge into a call tree, and the
- * legacy render outputs (flamebearer JSON, timeline, label lists) of PROTOCOLS.md §3.
+/* query/: read path over a store snapshot (heads and blocks) — selectors to series, merge
+ * by frame names into one call tree, and the legacy render outputs (flamebearer JSON,
+ * timeline, label lists) of PROTOCOLS.md §3.
  *
  * Every function takes the tenant id and touches only that tenant's tables. Results are
  * written into caller-owned buffers (buf_t, capped by its max → EMB_ETOOBIG).
@@ -14,7 +15,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "query/selector.h"
-#include "store/head.h"
+#include "store/store.h"
 
 typedef struct query_render {
     const char *query;     /* selector with a profile-type id or legacy app.suffix */
@@ -36,21 +37,21 @@ typedef struct query_limits {
 int query_selector(selector_t *sel, const char *query, err_t *err);
 
 /* /render?format=json: flamebearer + timeline (+ groups). */
-int query_render_json(buf_t *out, head_t *h, const char *tenant, const query_render_t *q,
+int query_render_json(buf_t *out, store_t *st, const char *tenant, const query_render_t *q,
                       const query_limits_t *lim, err_t *err);
 
 /* Label names (sorted, unique) of series matching the optional selector (NULL/"" = all)
  * in [from, until]; JSON array. Reserved `__` names are included only if with_reserved. */
-int query_label_names(buf_t *out, head_t *h, const char *tenant, const char *query,
+int query_label_names(buf_t *out, store_t *st, const char *tenant, const char *query,
                       int64_t from_ns, int64_t until_ns, bool with_reserved, err_t *err);
 
 /* Values of label name (sorted, unique), JSON array; `null` when empty if null_if_empty. */
-int query_label_values(buf_t *out, head_t *h, const char *tenant, const char *name,
+int query_label_values(buf_t *out, store_t *st, const char *tenant, const char *name,
                        const char *query, int64_t from_ns, int64_t until_ns,
                        bool null_if_empty, err_t *err);
 
 /* /api/apps: [{"name":"app.cpu","spyName":"...","sampleRate":100,"units":"samples"}...] */
-int query_apps(buf_t *out, head_t *h, const char *tenant, err_t *err);
+int query_apps(buf_t *out, store_t *st, const char *tenant, err_t *err);
 
 /* Timeline step for a range (§3.5), in seconds. */
 int64_t query_timeline_step(int64_t from_ns, int64_t until_ns);

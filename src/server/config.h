@@ -32,6 +32,8 @@ typedef struct config {
     char *s3_bucket_name, *s3_endpoint, *s3_region, *s3_access_key_id, *s3_secret_access_key;
     bool s3_insecure;
     bool wal_fsync;              /* storage.wal_fsync, true; false only for benchmarks */
+    int64_t block_duration_ns;   /* storage.block_duration (pyroscopedb.max_block_duration), 1h */
+    int64_t compaction_window_ns;/* storage.compaction_window, 24h */
     /* limits */
     int64_t max_nodes_per_profile;     /* limits.max_nodes_per_profile, 0 = unlimited */
     int64_t retention_ns;              /* limits.retention (also

@@ -22,33 +22,32 @@ typedef struct replay_stats {
     ingest_limits_t lim;
 } replay_stats_t;
 
-/* Replays one WAL record: decode exactly as at ingest time, apply to the head. A record that
- * no longer decodes (limits tightened since) is logged and skipped, not fatal. */
-static int replay_record(store_t *s, const uint8_t *payload, size_t len, void *arg)
+/* Decodes one WAL record exactly as at ingest time. A record that no longer decodes (limits
+ * tightened since) is logged and skipped, not fatal. */
+static int replay_record(batch_t *out, const char **tenant, const uint8_t *payload, size_t len,
+                         void *arg)
 {
     replay_stats_t *st = arg;
     ingest_req_t req;
-    const char *tenant;
     err_t err = {0, ""};
-    if (ingest_record_decode(&req, &tenant, payload, len, &err)) {
+    batch_init(out);
+    st->records++;
+    if (ingest_record_decode(&req, tenant, payload, len, &err)) {
         log_warn("wal replay: skipping undecodable record: %s", err.msg);
         st->failed++;
-        return 0;
+        return -1;
     }
-    batch_t b;
+    batch_release(out);
     const char *fmt;
     /* Limits may have been lowered since the data was acknowledged: never drop acked data.
      * Only the node cut applies, as at ingest; it keeps totals. */
     ingest_limits_t lim = {0, 0, 0, 0, st->lim.max_nodes_per_profile};
-    if (ingest_decode(&b, &fmt, &req, &lim, &err)) {
-        log_warn("wal replay: skipping record for tenant %s: %s", tenant, err.msg);
+    if (ingest_decode(out, &fmt, &req, &lim, &err)) {
+        log_warn("wal replay: skipping record for tenant %s: %s", *tenant, err.msg);
         st->failed++;
-    } else {
-        head_apply(s->head, tenant, &b);
-        st->profiles += b.nprofs;
+        return -1;
     }
-    batch_release(&b);
-    st->records++;
+    st->profiles += out->nprofs;
     return 0;
 }
 
@@ -98,7 +97,9 @@ int server_main(int argc, char **argv)
     replay_stats_t rs;
     memset(&rs, 0, sizeof(rs));
     rs.lim.max_nodes_per_profile = (size_t)cfg.max_nodes_per_profile;
-    if (store_open(&store, cfg.storage_path, cfg.wal_fsync, replay_record, &rs, &err)) {
+    store_options_t sopt = {cfg.wal_fsync, cfg.block_duration_ns, cfg.retention_ns,
+                            cfg.compaction_window_ns};
+    if (store_open(&store, cfg.storage_path, &sopt, replay_record, &rs, &err)) {
         fprintf(stderr, "ember server: storage at %s: %s\n", cfg.storage_path, err.msg);
         goto out;
     }
@@ -118,7 +119,7 @@ int server_main(int argc, char **argv)
         .max_nodes_max = cfg.max_flamegraph_nodes_max,
         .max_nodes_per_profile = (size_t)cfg.max_nodes_per_profile,
     };
-    if (api_start(&api, store, &opt, &err)) {
+    if (store_start(store, &err) || api_start(&api, store, &opt, &err)) {
         fprintf(stderr, "ember server: %s\n", err.msg);
         goto out;
     }

@@ -3,6 +3,7 @@
  * identical stacks across the profiles of one batch (one per sample type). */
 #include "store/head.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "base/mem.h"
 
 struct head {
+    _Atomic int refs;
     pthread_mutex_t mu; /* guards the tenant list */
     head_tenant_t **tenants;
     size_t ntenants, cap;
@@ -18,8 +20,17 @@ struct head {
 head_t *head_new(void)
 {
     head_t *h = xcalloc(1, sizeof(*h));
+    atomic_store(&h->refs, 1);
     pthread_mutex_init(&h->mu, NULL);
     return h;
+}
+
+void head_ref(head_t *h) { atomic_fetch_add(&h->refs, 1); }
+
+void head_unref(head_t *h)
+{
+    if (h && atomic_fetch_sub(&h->refs, 1) == 1)
+        head_free(h);
 }
 
 static void series_release(head_series_t *s)

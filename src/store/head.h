@@ -61,7 +61,12 @@ typedef struct head_tenant {
 
 typedef struct head head_t;
 
+/* A new empty head with one reference. */
 head_t *head_new(void);
+/* References: queries hold one while they read a head that a block cut may retire. */
+void head_ref(head_t *h);
+void head_unref(head_t *h);
+/* Frees now, whatever the count (single-owner use: tests, compaction scratch heads). */
 void head_free(head_t *h);
 
 /* Returns the tenant (borrowed; lives as long as the head), creating it when create is true;

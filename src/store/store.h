@@ -1,37 +1,96 @@
-/* store/: durable profile storage — the WAL in front of the in-memory head (DESIGN.md §3).
- * Blocks, compaction and retention arrive with the storage-engine issue and slot in here.
+/* store/: durable profile storage — the WAL in front of an in-memory head, immutable blocks
+ * cut from it, compaction and retention (DESIGN.md §3, docs/STORAGE.md).
  *
- * store_append is the one write path: WAL append, group-commit fsync, then head apply; only
- * after it returns 0 may the caller acknowledge the request. WAL payloads are opaque here:
- * the caller (server/) encodes ingest requests into them and decodes them on replay, which
- * keeps store/ free of ingest/ (the dependency DAG runs base ← model ← store ← ingest).
+ * Write path: store_append = WAL append → group-commit fsync → head apply, under the store's
+ * read lock; only after it returns 0 may a request be acknowledged. WAL payloads are opaque
+ * here: server/ encodes ingest requests into them and decodes them on replay (the dependency
+ * DAG runs base ← model ← store ← ingest).
+ *
+ * Block cut (store_cut), the state machine:
+ *   ACTIVE --(write lock: rotate WAL, head → frozen, new head)--> CUTTING
+ *   CUTTING --(block_write per tenant, no lock)--> WRITTEN
+ *   WRITTEN --(write lock: publish blocks, drop frozen)--> ACTIVE, then the WAL segments the
+ *   blocks cover are deleted.
+ * Queries see frozen until its blocks are published, and never both. Each block records the
+ * WAL segments it covers (meta.json walSegments); replay skips a tenant's records in a
+ * segment its blocks already cover, so a crash at any step neither loses nor doubles data.
+ *
+ * Compaction (store_compact) merges a tenant's blocks from one compaction window whose WAL
+ * segments are gone; the result lists its sources, and startup deletes sources a complete
+ * compacted block already covers. Retention (store_retain) deletes blocks entirely older
+ * than the retention period. Deletions take effect for new queries at once and the files
+ * go when the last running query drops its reference.
  */
 #ifndef EMBER_STORE_STORE_H
 #define EMBER_STORE_STORE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "base/err.h"
 #include "model/batch.h"
+#include "store/block.h"
 #include "store/head.h"
 #include "store/wal.h"
 
-typedef struct store {
-    head_t *head;
-    wal_t *wal;
-} store_t;
+typedef struct store_options {
+    bool fsync;
+    int64_t block_duration_ns;      /* cut period, 0 = never cut automatically */
+    int64_t retention_ns;           /* 0 = keep forever */
+    int64_t compaction_window_ns;   /* blocks in one window merge, 0 = 24 h */
+} store_options_t;
 
-/* Replay callback: decode payload and apply it to s->head (via head_apply). */
-typedef int (*store_replay_fn)(struct store *s, const uint8_t *payload, size_t len, void *arg);
+typedef struct store_tenant_blocks {
+    char *tenant;
+    block_t **blocks;
+    size_t n, cap;
+} store_tenant_blocks_t;
 
-/* Opens storage under dir (created if missing) and replays the WAL into a fresh head.
- * OUT: *out (owned; store_close). */
-int store_open(store_t **out, const char *dir, bool fsync_enabled, store_replay_fn fn,
+typedef struct store store_t;
+
+/* Replay callback: decode payload and return a batch to apply for tenant (caller owns
+ * the batch it fills; return non-zero to skip the record). */
+typedef int (*store_decode_fn)(batch_t *out, const char **tenant, const uint8_t *payload,
+                               size_t len, void *arg);
+
+/* Opens storage under dir: loads and verifies blocks (quarantining damaged ones), removes
+ * blocks superseded by compaction, replays the WAL. OUT: *out (owned; store_close). */
+int store_open(store_t **out, const char *dir, const store_options_t *opt, store_decode_fn fn,
                void *arg, err_t *err);
 
 /* Makes record durable, then applies batch b for tenant. */
 int store_append(store_t *s, const char *tenant, batch_t *b, const uint8_t *record,
                  size_t record_len, err_t *err);
+
+/* A consistent set of sources for one tenant's read: heads and blocks overlapping [from,
+ * until], each referenced. Release with store_snapshot_put. */
+typedef struct store_snapshot {
+    head_t *heads[2];
+    size_t nheads;
+    block_t **blocks;
+    size_t nblocks;
+} store_snapshot_t;
+
+void store_snapshot_get(store_t *s, const char *tenant, int64_t from, int64_t until,
+                        store_snapshot_t *out);
+void store_snapshot_put(store_snapshot_t *snap);
+
+/* Cuts the head into blocks now (also run by the background thread every block_duration). */
+int store_cut(store_t *s, err_t *err);
+/* Compacts every tenant's eligible blocks; *merged counts blocks replaced. */
+int store_compact(store_t *s, size_t *merged, err_t *err);
+/* Deletes blocks older than retention (now_ns - retention). */
+int store_retain(store_t *s, int64_t now_ns, size_t *deleted, err_t *err);
+
+/* Starts the background thread (cut, compaction, retention). */
+int store_start(store_t *s, err_t *err);
+
+typedef struct store_stats {
+    uint64_t head_series, blocks, block_bytes, cuts, compactions, retention_deleted,
+        quarantined, wal_fsyncs, wal_bytes;
+} store_stats_t;
+void store_stats(store_t *s, store_stats_t *out);
 
 void store_close(store_t *s);
 

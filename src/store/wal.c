@@ -2,6 +2,7 @@
  * and invariants. */
 #include "store/wal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,6 +23,9 @@ static const char WAL_MAGIC[8] = {'E', 'M', 'B', 'W', 'A', 'L', '0', '1'};
 
 struct wal {
     int fd;
+    char *dir;               /* <storage>/wal */
+    uint64_t segment;        /* active segment number */
+    uint64_t first;          /* oldest segment still on disk */
     bool fsync_enabled;
     pthread_mutex_t mu;      /* guards writes and `written` */
     pthread_mutex_t sync_mu; /* one syncer at a time */
@@ -83,6 +87,7 @@ static void wr32(uint8_t *p, uint32_t v)
 /* Reads the whole file, replays good records, returns the offset after the last one. */
 static int replay(wal_t *w, off_t *good_end, size_t *nrec, wal_replay_fn fn, void *arg,
                   err_t *err)
+/* replays the segment open in w->fd (w->path, number w->segment) */
 {
     struct stat st;
     if (fstat(w->fd, &st) < 0)
@@ -128,7 +133,7 @@ static int replay(wal_t *w, off_t *good_end, size_t *nrec, wal_replay_fn fn, voi
             break;
         if ((uint32_t)crc32(0, data + pos + 8, len) != crc)
             break;
-        rc = fn ? fn(data + pos + 8, len, arg) : 0;
+        rc = fn ? fn(data + pos + 8, len, w->segment, arg) : 0;
         if (rc) {
             err_prefix(err, "wal: replaying record at offset %zu", pos);
             break;
@@ -144,6 +149,45 @@ static int replay(wal_t *w, off_t *good_end, size_t *nrec, wal_replay_fn fn, voi
     return rc;
 }
 
+static void seg_path(const wal_t *w, uint64_t seg, char *out, size_t n)
+{
+    snprintf(out, n, "%s/wal-%08llu.log", w->dir, (unsigned long long)seg);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Opens segment seg, replays it and truncates a torn tail; leaves fd positioned at its end. */
+static int open_segment(wal_t *w, uint64_t seg, wal_replay_fn fn, void *arg, size_t *nrec,
+                        err_t *err)
+{
+    char path[4096];
+    seg_path(w, seg, path, sizeof(path));
+    free(w->path);
+    w->path = xstrdup(path);
+    w->segment = seg;
+    w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (w->fd < 0)
+        return err_set(err, EMB_EIO, "wal: open %s: %s", path, strerror(errno));
+    off_t end = 0;
+    int rc = replay(w, &end, nrec, fn, arg, err);
+    if (rc)
+        return rc;
+    if (end == 0) {
+        if (ftruncate(w->fd, 0) < 0 || pwrite(w->fd, WAL_MAGIC, 8, 0) != 8)
+            return err_set(err, EMB_EIO, "wal: init %s: %s", path, strerror(errno));
+        end = 8;
+    } else if (ftruncate(w->fd, end) < 0) {
+        return err_set(err, EMB_EIO, "wal: truncate %s: %s", path, strerror(errno));
+    }
+    if (lseek(w->fd, end, SEEK_SET) < 0 || (w->fsync_enabled && fsync(w->fd) < 0))
+        return err_set(err, EMB_EIO, "wal: %s: %s", path, strerror(errno));
+    return 0;
+}
+
 int wal_open(wal_t **out, const char *dir, bool fsync_enabled, wal_replay_fn fn, void *arg,
              err_t *err)
 {
@@ -153,40 +197,44 @@ int wal_open(wal_t **out, const char *dir, bool fsync_enabled, wal_replay_fn fn,
     if (mkdir_p(wdir) < 0)
         return err_set(err, EMB_EIO, "wal: mkdir %s: %s", wdir, strerror(errno));
     wal_t *w = xcalloc(1, sizeof(*w));
+    w->fd = -1;
     w->fsync_enabled = fsync_enabled;
-    size_t plen = strlen(wdir) + 32;
-    w->path = xmalloc(plen);
-    snprintf(w->path, plen, "%s/wal-00000001.log", wdir);
-    w->fd = open(w->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        int e = errno;
-        free(w->path);
-        free(w);
-        return err_set(err, EMB_EIO, "wal: open %s/wal-00000001.log: %s", wdir, strerror(e));
-    }
+    w->dir = xstrdup(wdir);
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->sync_mu, NULL);
-    off_t end = 0;
-    size_t nrec = 0;
-    int rc = replay(w, &end, &nrec, fn, arg, err);
-    if (rc) {
-        wal_close(w);
-        return rc;
-    }
-    if (end == 0) {
-        if (ftruncate(w->fd, 0) < 0 || pwrite(w->fd, WAL_MAGIC, 8, 0) != 8) {
-            rc = err_set(err, EMB_EIO, "wal: init %s: %s", w->path, strerror(errno));
-            wal_close(w);
-            return rc;
+    /* find segments */
+    uint64_t *segs = NULL;
+    size_t nsegs = 0, cap = 0;
+    DIR *d = opendir(wdir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        unsigned long long n;
+        char tail[8];
+        if (sscanf(e->d_name, "wal-%8llu.%3s", &n, tail) == 2 && !strcmp(tail, "log") &&
+            strlen(e->d_name) == 16 && n > 0) {
+            xgrow(&segs, &cap, nsegs + 1, sizeof(*segs));
+            segs[nsegs++] = n;
         }
-        end = 8;
-    } else if (ftruncate(w->fd, end) < 0) {
-        rc = err_set(err, EMB_EIO, "wal: truncate %s: %s", w->path, strerror(errno));
-        wal_close(w);
-        return rc;
     }
-    if (lseek(w->fd, end, SEEK_SET) < 0 || (fsync_enabled && fsync(w->fd) < 0)) {
-        rc = err_set(err, EMB_EIO, "wal: %s: %s", w->path, strerror(errno));
+    if (d)
+        closedir(d);
+    qsort(segs, nsegs, sizeof(*segs), cmp_u64);
+    int rc = 0;
+    size_t total = 0;
+    for (size_t i = 0; rc == 0 && i < nsegs; i++) {
+        size_t nrec = 0;
+        if (w->fd >= 0)
+            close(w->fd);
+        rc = open_segment(w, segs[i], fn, arg, &nrec, err);
+        total += nrec;
+    }
+    if (rc == 0 && nsegs == 0) {
+        size_t nrec;
+        rc = open_segment(w, 1, fn, arg, &nrec, err);
+    }
+    w->first = nsegs ? segs[0] : 1;
+    free(segs);
+    if (rc) {
         wal_close(w);
         return rc;
     }
@@ -197,9 +245,76 @@ int wal_open(wal_t **out, const char *dir, bool fsync_enabled, wal_replay_fn fn,
             (void)fsync(dfd);
         close(dfd);
     }
-    log_info("wal: %s opened, %zu records replayed", w->path, nrec);
+    log_info("wal: %s opened, %zu records replayed from %zu segments", wdir, total,
+             nsegs ? nsegs : 1);
     *out = w;
     return 0;
+}
+
+int wal_rotate(wal_t *w, uint64_t *closed, err_t *err)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = 0;
+    if (w->fsync_enabled && fdatasync(w->fd) < 0)
+        rc = err_set(err, EMB_EIO, "wal: fdatasync: %s", strerror(errno));
+    uint64_t old = w->segment;
+    int old_fd = w->fd;
+    if (rc == 0) {
+        size_t nrec;
+        w->fd = -1;
+        rc = open_segment(w, old + 1, NULL, NULL, &nrec, err);
+        if (rc) {
+            if (w->fd >= 0)
+                close(w->fd);
+            w->fd = old_fd;
+            w->segment = old;
+        } else {
+            close(old_fd);
+            atomic_store(&w->synced, w->written);
+            *closed = old;
+            int dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                if (w->fsync_enabled)
+                    (void)fsync(dfd);
+                close(dfd);
+            }
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int wal_remove_upto(wal_t *w, uint64_t upto, err_t *err)
+{
+    pthread_mutex_lock(&w->mu);
+    int rc = 0;
+    for (uint64_t s = w->first; s <= upto && s < w->segment; s++) {
+        char path[4096];
+        seg_path(w, s, path, sizeof(path));
+        if (unlink(path) < 0 && errno != ENOENT) {
+            rc = err_set(err, EMB_EIO, "wal: remove %s: %s", path, strerror(errno));
+            break;
+        }
+        w->first = s + 1;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+uint64_t wal_first_segment(wal_t *w)
+{
+    pthread_mutex_lock(&w->mu);
+    uint64_t f = w->first;
+    pthread_mutex_unlock(&w->mu);
+    return f;
+}
+
+uint64_t wal_active_segment(wal_t *w)
+{
+    pthread_mutex_lock(&w->mu);
+    uint64_t f = w->segment;
+    pthread_mutex_unlock(&w->mu);
+    return f;
 }
 
 int wal_append(wal_t *w, const uint8_t *payload, size_t len, uint64_t *seq, err_t *err)
@@ -270,5 +385,6 @@ void wal_close(wal_t *w)
     pthread_mutex_destroy(&w->mu);
     pthread_mutex_destroy(&w->sync_mu);
     free(w->path);
+    free(w->dir);
     free(w);
 }

@@ -13,12 +13,14 @@
 typedef struct seen {
     int n;
     char last[64];
+    uint64_t last_segment;
 } seen_t;
 
-static int collect(const uint8_t *p, size_t len, void *arg)
+static int collect(const uint8_t *p, size_t len, uint64_t segment, void *arg)
 {
     seen_t *s = arg;
     s->n++;
+    s->last_segment = segment;
     snprintf(s->last, sizeof(s->last), "%.*s", (int)len, (const char *)p);
     return 0;
 }
@@ -75,7 +77,7 @@ Test(wal, replays_every_record_in_order, .fini = cleanup)
     append_n(w, 0, 100);
     cr_assert_geq(wal_fsyncs(w), 1);
     wal_close(w);
-    seen_t s = {0, ""};
+    seen_t s = {0, "", 0};
     cr_assert_eq(wal_open(&w, dir, true, collect, &s, &err), 0);
     cr_assert_eq(s.n, 100);
     cr_assert_str_eq(s.last, "record-99");
@@ -98,7 +100,7 @@ Test(wal, torn_tail_is_dropped_and_appends_continue, .fini = cleanup)
     const uint8_t torn[] = {100, 0, 0, 0, 1, 2, 3, 4, 'a', 'b', 'c', 'd', 'e'};
     cr_assert_eq(write(fd, torn, sizeof(torn)), (ssize_t)sizeof(torn));
     close(fd);
-    seen_t s = {0, ""};
+    seen_t s = {0, "", 0};
     cr_assert_eq(wal_open(&w, dir, true, collect, &s, &err), 0);
     cr_assert_eq(s.n, 10);
     cr_assert_eq(wal_size(dir), good);
@@ -126,7 +128,7 @@ Test(wal, flipped_payload_byte_stops_replay_at_that_record, .fini = cleanup)
     uint8_t c = 'X';
     cr_assert_eq(pwrite(fd, &c, 1, 8 + 16 + 8), 1);
     close(fd);
-    seen_t s = {0, ""};
+    seen_t s = {0, "", 0};
     cr_assert_eq(wal_open(&w, dir, true, collect, &s, &err), 0);
     cr_assert_eq(s.n, 1);
     wal_close(w);
@@ -146,4 +148,35 @@ Test(wal, refuses_a_file_that_is_not_a_wal, .fini = cleanup)
     err_t err;
     cr_assert_eq(wal_open(&w, dir, true, NULL, NULL, &err), EMB_ECORRUPT);
     cr_assert(strstr(err.msg, "bad magic") != NULL);
+}
+
+Test(wal, rotation_starts_a_segment_and_removal_drops_old_ones, .fini = cleanup)
+{
+    char *dir = tmpdir();
+    wal_t *w;
+    err_t err;
+    cr_assert_eq(wal_open(&w, dir, true, NULL, NULL, &err), 0);
+    append_n(w, 0, 3);
+    uint64_t closed = 0;
+    cr_assert_eq(wal_rotate(w, &closed, &err), 0);
+    cr_assert_eq(closed, 1);
+    cr_assert_eq(wal_active_segment(w), 2);
+    append_n(w, 3, 2);
+    wal_close(w);
+    seen_t s = {0, "", 0};
+    cr_assert_eq(wal_open(&w, dir, true, collect, &s, &err), 0);
+    cr_assert_eq(s.n, 5);
+    cr_assert_eq(s.last_segment, 2);
+    cr_assert_eq(wal_first_segment(w), 1);
+    cr_assert_eq(wal_remove_upto(w, 1, &err), 0);
+    cr_assert_eq(wal_first_segment(w), 2);
+    /* the active segment is never removed */
+    cr_assert_eq(wal_remove_upto(w, 99, &err), 0);
+    cr_assert_eq(wal_active_segment(w), 2);
+    wal_close(w);
+    s = (seen_t){0, "", 0};
+    cr_assert_eq(wal_open(&w, dir, true, collect, &s, &err), 0);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.last, "record-4");
+    wal_close(w);
 }
