@@ -694,16 +694,15 @@ static int check_meta(block_t *b, const char *dir, err_t *err)
     int rc = fs_read_file(&text, &len, path, err);
     if (rc)
         return err_set(err, EMB_ECORRUPT, "block %s: meta.json unreadable", dir);
+    /* compare the stored hex text exactly: parsing it would accept 'A' for 'a' */
     char *ck = strstr(text, "\"checksum\":\"");
-    uint64_t want = 0;
+    char stored[17] = "", computed[17];
     if (ck && strlen(ck) >= 12 + 16) {
-        char hx[17];
-        memcpy(hx, ck + 12, 16);
-        hx[16] = 0;
-        want = strtoull(hx, NULL, 16);
+        memcpy(stored, ck + 12, 16);
         memset(ck + 12, '0', 16);
     }
-    if (!ck || XXH3_64bits(text, len) != want) {
+    snprintf(computed, sizeof(computed), "%016llx", (unsigned long long)XXH3_64bits(text, len));
+    if (!ck || memcmp(stored, computed, 16) != 0) {
         free(text);
         return err_set(err, EMB_ECORRUPT, "block %s: meta.json checksum mismatch", dir);
     }
