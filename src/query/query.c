@@ -114,6 +114,8 @@ static void timeline_init(timeline_t *tl, int64_t from_ns, int64_t until_ns)
 
 static void timeline_add(timeline_t *tl, int64_t ts_ns, int64_t v)
 {
+    if (tl->n == 0)
+        return; /* no timeline wanted */
     /* A profile at t belongs to the first bucket edge >= t (PROTOCOLS.md §3.5). */
     int64_t d = ts_ns - tl->start_s * NS_PER_S;
     if (d < 0)
@@ -333,11 +335,28 @@ static int render_block(render_ctx_t *c, merged_t *m, const block_t *b, err_t *e
             self = xcalloc(b->nnodes + 1, sizeof(*self));
         point_ctx_t pc = {&c->tl, series_group(c, &s->labels)};
         rc = block_series_accumulate(b, si, q->from_ns, q->until_ns, self,
-                                     c->tl.step_s * NS_PER_S, add_point, &pc, err);
+                                     c->tl.step_s * NS_PER_S, c->tl.n ? add_point : NULL, &pc,
+                                     err);
     }
     if (self && rc == 0)
         merged_add(m, b->parent, b->name, b->nnodes, b->nsyms, self, block_name, b);
     free(self);
+    return rc;
+}
+
+/* Every head and block of tenant overlapping the query's range, merged into m (and c's
+ * timelines when initialised). */
+static int merge_sources(render_ctx_t *c, merged_t *m, store_t *st, const char *tenant,
+                         err_t *err)
+{
+    store_snapshot_t snap;
+    store_snapshot_get(st, tenant, c->q->from_ns, c->q->until_ns, &snap);
+    int rc = 0;
+    for (size_t i = 0; i < snap.nheads; i++)
+        render_head(c, m, snap.heads[i], tenant);
+    for (size_t i = 0; rc == 0 && i < snap.nblocks; i++)
+        rc = render_block(c, m, snap.blocks[i], err);
+    store_snapshot_put(&snap);
     return rc;
 }
 
@@ -363,13 +382,7 @@ int query_render_json(buf_t *out, store_t *st, const char *tenant, const query_r
     timeline_init(&c.tl, q->from_ns, q->until_ns);
     merged_t m;
     merged_init(&m);
-    store_snapshot_t snap;
-    store_snapshot_get(st, tenant, q->from_ns, q->until_ns, &snap);
-    for (size_t i = 0; i < snap.nheads; i++)
-        render_head(&c, &m, snap.heads[i], tenant);
-    for (size_t i = 0; rc == 0 && i < snap.nblocks; i++)
-        rc = render_block(&c, &m, snap.blocks[i], err);
-    store_snapshot_put(&snap);
+    rc = merge_sources(&c, &m, st, tenant, err);
 
     if (rc == 0 && !c.sample_type) {
         /* no data: derive the metadata from the query itself */
@@ -456,6 +469,43 @@ int query_render_json(buf_t *out, store_t *st, const char *tenant, const query_r
     free(c.spy);
     selector_release(&c.sel);
     return rc;
+}
+
+int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const selector_t *sel,
+                     int64_t from_ns, int64_t until_ns, err_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    query_render_t q = {.from_ns = from_ns, .until_ns = until_ns};
+    render_ctx_t c;
+    memset(&c, 0, sizeof(c));
+    c.q = &q;
+    c.sel = *sel; /* borrowed: not released here */
+    merged_t m;
+    merged_init(&m);
+    int rc = merge_sources(&c, &m, st, tenant, err);
+    out->strs = m.strs;
+    out->tree = m.tree;
+    out->self = m.self;
+    out->tot = xmalloc((m.tree.n + 1) * sizeof(*out->tot));
+    memcpy(out->tot, m.self, m.tree.n * sizeof(*out->tot));
+    for (size_t i = m.tree.n - 1; i > 0; i--)
+        out->tot[m.tree.parent[i]] += out->tot[i];
+    out->sample_type = c.sample_type;
+    out->sample_unit = c.sample_unit;
+    out->spy = c.spy;
+    return rc;
+}
+
+void query_tree_release(query_tree_t *t)
+{
+    strtab_release(&t->strs);
+    stacktree_release(&t->tree);
+    free(t->self);
+    free(t->tot);
+    free(t->sample_type);
+    free(t->sample_unit);
+    free(t->spy);
+    memset(t, 0, sizeof(*t));
 }
 
 /* Calls fn with the labels of every series of tenant in snap overlapping [from, until]. The

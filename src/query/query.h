@@ -15,6 +15,8 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "query/selector.h"
+#include "model/stacktree.h"
+#include "model/strtab.h"
 #include "store/store.h"
 
 typedef struct query_render {
@@ -52,6 +54,21 @@ int query_label_values(buf_t *out, store_t *st, const char *tenant, const char *
 
 /* /api/apps: [{"name":"app.cpu","spyName":"...","sampleRate":100,"units":"samples"}...] */
 int query_apps(buf_t *out, store_t *st, const char *tenant, err_t *err);
+
+/* A merged call tree: frames by name, self and total per node (tot[0] = grand total). */
+typedef struct query_tree {
+    strtab_t strs;
+    stacktree_t tree;
+    int64_t *self, *tot;
+    char *sample_type, *sample_unit, *spy; /* of the first matching series, or NULL */
+} query_tree_t;
+
+/* Merges every profile of the series matching sel (which should carry the profile-type
+ * matchers, see query_selector) with from ≤ ts ≤ until, across heads and blocks.
+ * OUT: out (release with query_tree_release, also after failure). */
+int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const selector_t *sel,
+                     int64_t from_ns, int64_t until_ns, err_t *err);
+void query_tree_release(query_tree_t *t);
 
 /* Timeline step for a range (§3.5), in seconds. */
 int64_t query_timeline_step(int64_t from_ns, int64_t until_ns);
