@@ -334,8 +334,10 @@ static int render_block(render_ctx_t *c, merged_t *m, const block_t *b, err_t *e
         if (!self)
             self = xcalloc(b->nnodes + 1, sizeof(*self));
         point_ctx_t pc = {&c->tl, series_group(c, &s->labels)};
+        /* averages are per profile: a rollup bucket would count as one */
         rc = block_series_accumulate(b, si, q->from_ns, q->until_ns, self,
-                                     c->tl.step_s * NS_PER_S, c->tl.n ? add_point : NULL, &pc,
+                                     q->avg ? 0 : c->tl.step_s * NS_PER_S,
+                                     c->tl.start_s * NS_PER_S, c->tl.n ? add_point : NULL, &pc,
                                      err);
     }
     if (self && rc == 0)
@@ -506,6 +508,165 @@ void query_tree_release(query_tree_t *t)
     free(t->sample_unit);
     free(t->spy);
     memset(t, 0, sizeof(*t));
+}
+
+/* ---- SelectSeries ---- */
+
+typedef struct sgroup {
+    labels_t labels;
+    buf_t key;
+    double *sum;
+    int64_t *cnt;
+} sgroup_t;
+
+typedef struct sel_ctx {
+    int64_t from, until, step;
+    size_t nsteps;
+    const char *const *group_by;
+    size_t ngroup;
+    sgroup_t *g;
+    size_t ng, capg;
+} sel_ctx_t;
+
+static sgroup_t *sel_group(sel_ctx_t *c, const labels_t *l)
+{
+    buf_t key = BUF_INIT;
+    for (size_t i = 0; i < c->ngroup; i++) {
+        const char *v = labels_get(l, c->group_by[i]);
+        if (buf_puts(&key, v ? v : "") || buf_putc(&key, '\xff')) {
+            /* unbounded: cannot fail */
+        }
+    }
+    for (size_t i = 0; i < c->ng; i++)
+        if (c->g[i].key.len == key.len && (key.len == 0 || !memcmp(c->g[i].key.data, key.data, key.len))) {
+            buf_release(&key);
+            return &c->g[i];
+        }
+    xgrow(&c->g, &c->capg, c->ng + 1, sizeof(*c->g));
+    sgroup_t *g = &c->g[c->ng++];
+    labels_init(&g->labels);
+    for (size_t i = 0; i < c->ngroup; i++) {
+        const char *v = labels_get(l, c->group_by[i]);
+        if (v)
+            labels_set_cstr(&g->labels, c->group_by[i], v);
+    }
+    labels_sort(&g->labels);
+    g->key = key;
+    g->sum = xcalloc(c->nsteps, sizeof(*g->sum));
+    g->cnt = xcalloc(c->nsteps, sizeof(*g->cnt));
+    return g;
+}
+
+typedef struct sel_point {
+    sel_ctx_t *c;
+    sgroup_t *g;
+} sel_point_t;
+
+static void sel_add(int64_t ts, int64_t total, void *arg)
+{
+    sel_point_t *p = arg;
+    sel_ctx_t *c = p->c;
+    if (ts < c->from || ts > c->until)
+        return;
+    size_t k = (size_t)((ts - c->from + c->step - 1) / c->step);
+    if (k >= c->nsteps)
+        return;
+    p->g->sum[k] += (double)total;
+    p->g->cnt[k]++;
+}
+
+static int cmp_series_total(const void *a, const void *b)
+{
+    double x = ((const query_series_t *)a)->total, y = ((const query_series_t *)b)->total;
+    return (x < y) - (x > y);
+}
+
+int query_select_series(query_series_set_t *out, store_t *st, const char *tenant,
+                        const selector_t *sel, int64_t from_ns, int64_t until_ns,
+                        int64_t step_ns, const char *const *group_by, size_t ngroup, bool avg,
+                        int64_t limit, err_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (step_ns <= 0)
+        return err_set(err, EMB_EINVAL, "step must be positive");
+    if (until_ns < from_ns)
+        return err_set(err, EMB_EINVAL, "start is after end");
+    uint64_t nsteps = (uint64_t)(until_ns - from_ns) / (uint64_t)step_ns + 2;
+    if (nsteps > 1000000)
+        return err_set(err, EMB_EINVAL, "too many points: %llu steps (raise the step)",
+                       (unsigned long long)nsteps);
+    sel_ctx_t c = {from_ns, until_ns, step_ns, (size_t)nsteps, group_by, ngroup, NULL, 0, 0};
+    store_snapshot_t snap;
+    store_snapshot_get(st, tenant, from_ns, until_ns, &snap);
+    int rc = 0;
+    for (size_t h = 0; h < snap.nheads; h++) {
+        head_tenant_t *t = head_tenant(snap.heads[h], tenant, false);
+        if (!t)
+            continue;
+        head_tenant_rdlock(t);
+        for (size_t i = 0; i < t->nseries; i++) {
+            const head_series_t *s = &t->series[i];
+            if (!head_series_in_range(s, from_ns, until_ns) || !selector_match(sel, &s->labels))
+                continue;
+            sel_point_t p = {&c, sel_group(&c, &s->labels)};
+            for (size_t k = 0; k < s->nprofs; k++) {
+                int64_t sum = 0;
+                for (uint32_t j = 0; j < s->profs[k].n; j++)
+                    sum += s->profs[k].value[j];
+                sel_add(s->profs[k].ts_ns, sum, &p);
+            }
+        }
+        head_tenant_unlock(t);
+    }
+    for (size_t bi = 0; rc == 0 && bi < snap.nblocks; bi++) {
+        const block_t *b = snap.blocks[bi];
+        for (uint32_t si = 0; rc == 0 && si < b->nseries; si++) {
+            const block_series_t *s = &b->series[si];
+            if (s->max_ts < from_ns || s->min_ts > until_ns || !selector_match(sel, &s->labels))
+                continue;
+            sel_point_t p = {&c, sel_group(&c, &s->labels)};
+            rc = block_series_accumulate(b, si, from_ns, until_ns, NULL, avg ? 0 : step_ns,
+                                         from_ns, sel_add, &p, err);
+        }
+    }
+    store_snapshot_put(&snap);
+    out->v = xcalloc(c.ng + 1, sizeof(*out->v));
+    for (size_t i = 0; i < c.ng; i++) {
+        sgroup_t *g = &c.g[i];
+        query_series_t *qs = &out->v[out->n++];
+        qs->labels = g->labels;
+        qs->pts = xmalloc((c.nsteps + 1) * sizeof(*qs->pts));
+        for (size_t k = 0; k < c.nsteps; k++) {
+            if (!g->cnt[k])
+                continue;
+            double v = avg ? g->sum[k] / (double)g->cnt[k] : g->sum[k];
+            qs->pts[qs->npts++] = (query_point_t){(from_ns + (int64_t)k * step_ns) / NS_PER_MS, v};
+            qs->total += g->sum[k];
+        }
+        buf_release(&g->key);
+        free(g->sum);
+        free(g->cnt);
+    }
+    free(c.g);
+    if (limit > 0 && out->n > (size_t)limit) {
+        qsort(out->v, out->n, sizeof(*out->v), cmp_series_total);
+        for (size_t i = (size_t)limit; i < out->n; i++) {
+            labels_release(&out->v[i].labels);
+            free(out->v[i].pts);
+        }
+        out->n = (size_t)limit;
+    }
+    return rc;
+}
+
+void query_series_set_release(query_series_set_t *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        labels_release(&set->v[i].labels);
+        free(set->v[i].pts);
+    }
+    free(set->v);
+    memset(set, 0, sizeof(*set));
 }
 
 /* Calls fn with the labels of every series of tenant in snap overlapping [from, until]. The

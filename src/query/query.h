@@ -70,6 +70,34 @@ int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const s
                      int64_t from_ns, int64_t until_ns, err_t *err);
 void query_tree_release(query_tree_t *t);
 
+/* SelectSeries (PROTOCOLS.md §6): totals per step, one series per distinct combination of
+ * the group_by labels' values (absent = ""). A profile at t belongs to the first edge
+ * from + k·step ≥ t; points carry that edge (ms); empty steps are omitted. */
+typedef struct query_point {
+    int64_t ts_ms;
+    double value;
+} query_point_t;
+
+typedef struct query_series {
+    labels_t labels; /* the group_by labels present */
+    query_point_t *pts;
+    size_t npts;
+    double total;
+} query_series_t;
+
+typedef struct query_series_set {
+    query_series_t *v;
+    size_t n;
+} query_series_set_t;
+
+/* limit > 0 keeps the limit series with the largest totals. avg averages per profile.
+ * OUT: out (release with query_series_set_release, also after failure). */
+int query_select_series(query_series_set_t *out, store_t *st, const char *tenant,
+                        const selector_t *sel, int64_t from_ns, int64_t until_ns,
+                        int64_t step_ns, const char *const *group_by, size_t ngroup, bool avg,
+                        int64_t limit, err_t *err);
+void query_series_set_release(query_series_set_t *set);
+
 /* Timeline step for a range (§3.5), in seconds. */
 int64_t query_timeline_step(int64_t from_ns, int64_t until_ns);
 

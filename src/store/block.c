@@ -963,7 +963,8 @@ static int acc_range(acc_ctx_t *x, int lv, int64_t from, int64_t until)
 }
 
 int block_series_accumulate(const block_t *b, uint32_t si, int64_t from, int64_t until,
-                            int64_t *self, int64_t tl_step_ns, block_point_fn point, void *arg,
+                            int64_t *self, int64_t tl_step_ns, int64_t tl_origin_ns,
+                            block_point_fn point, void *arg,
                             err_t *err)
 {
     const block_series_t *s = &b->series[si];
@@ -973,7 +974,8 @@ int block_series_accumulate(const block_t *b, uint32_t si, int64_t from, int64_t
     bool same = true;
     bool tl_ok[BLOCK_NRES];
     for (int i = 0; i < BLOCK_NRES; i++) {
-        tl_ok[i] = tl_step_ns > 0 && tl_step_ns % BLOCK_ROLLUP_RES[i] == 0;
+        int64_t r = BLOCK_ROLLUP_RES[i];
+        tl_ok[i] = tl_step_ns > 0 && tl_step_ns % r == 0 && (tl_origin_ns % r + r) % r == 0;
         same &= tl_ok[i];
     }
     if (point && same) {

@@ -129,10 +129,13 @@ typedef void (*block_point_fn)(int64_t ts_ns, int64_t total, void *arg);
 /* Accumulates series si's data in [from, until] (inclusive): if self is non-NULL, adds
  * values into self[node] (size nnodes) using the coarsest rollups that fit inside the range
  * and raw profiles at its edges; if point is non-NULL, reports totals at the finest
- * granularity whose resolution divides tl_step_ns (rollup buckets or raw profiles).
+ * granularity whose buckets nest in the caller's steps — rollups of resolution R when R
+ * divides tl_step_ns and the steps' edges are multiples of R (edges are tl_origin_ns + k·step)
+ * — else raw profiles; tl_step_ns 0 forces raw profiles (e.g. to average per profile).
  * EMB_ECORRUPT if a chunk fails to decompress or decode. */
 int block_series_accumulate(const block_t *b, uint32_t si, int64_t from, int64_t until,
-                            int64_t *self, int64_t tl_step_ns, block_point_fn point, void *arg,
+                            int64_t *self, int64_t tl_step_ns, int64_t tl_origin_ns,
+                            block_point_fn point, void *arg,
                             err_t *err);
 
 /* Calls fn for every raw profile of series si (ts, nodes, values, n), in time order. */
