@@ -10,7 +10,9 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "ingest/ingest.h"
+#include "base/gz.h"
 #include "query/attime.h"
+#include "query/export.h"
 #include "query/query.h"
 
 static const int STATUSES[API_NSTATUS] = {200, 204, 400, 401, 403, 404, 405, 408,
@@ -203,6 +205,43 @@ static bool time_range(const api_req_t *req, api_resp_t *resp, int64_t *from, in
     return true;
 }
 
+/* /render?format=pprof|collapsed (the pre-1.0 exports): the merged tree as gzipped pprof
+ * or folded text. */
+static void render_export(api_t *a, const char *tenant, const query_render_t *r, bool pprof,
+                          api_resp_t *resp)
+{
+    selector_t sel;
+    err_t err = {0, ""};
+    if (query_selector(&sel, r->query, &err)) {
+        reply_err(resp, &err);
+        return;
+    }
+    query_tree_t t;
+    int rc = query_merge_tree(&t, a->store, tenant, &sel, r->from_ns, r->until_ns, &err);
+    if (rc == 0 && pprof) {
+        buf_t raw = BUF_INIT;
+        export_meta_t meta = {t.sample_type, t.sample_unit, "", "", 0, r->from_ns,
+                              r->until_ns - r->from_ns};
+        rc = export_pprof(&raw, &t, &meta);
+        if (rc == 0)
+            rc = gz_compress(&resp->body, (const uint8_t *)raw.data, raw.len, 6, &err);
+        buf_release(&raw);
+        resp->content_type = "application/octet-stream";
+    } else if (rc == 0) {
+        rc = export_collapsed(&resp->body, &t);
+        resp->content_type = "text/plain; charset=utf-8";
+    }
+    query_tree_release(&t);
+    selector_release(&sel);
+    if (rc) {
+        if (!err.msg[0])
+            err_set(&err, rc, "export failed (%s)", err_name(rc));
+        reply_err(resp, &err);
+        return;
+    }
+    resp->status = 200;
+}
+
 static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
     const char *tenant = tenant_of(a, req, resp);
@@ -216,9 +255,12 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
         return;
     }
     const char *format = arg(req, "format");
-    if (format && *format && strcmp(format, "json") && strcmp(format, "pprof")) {
+    bool want_pprof = format && !strcmp(format, "pprof");
+    bool want_collapsed = format && !strcmp(format, "collapsed");
+    if (format && *format && strcmp(format, "json") && !want_pprof && !want_collapsed) {
         char msg[128];
-        snprintf(msg, sizeof(msg), "format \"%.40s\" is not supported yet (use json)", format);
+        snprintf(msg, sizeof(msg), "format \"%.40s\" is not supported (json, pprof, collapsed)",
+                 format);
         reply_error(resp, 400, msg);
         return;
     }
@@ -242,6 +284,10 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
     r.group_by = arg(req, "groupBy");
     const char *agg = arg(req, "aggregation");
     r.avg = agg && !strcmp(agg, "avg");
+    if (want_pprof || want_collapsed) {
+        render_export(a, tenant, &r, want_pprof, resp);
+        return;
+    }
     query_limits_t lim = {a->opt.max_nodes_default, a->opt.max_nodes_max};
     err_t err = {0, ""};
     int rc = query_render_json(&resp->body, a->store, tenant, &r, &lim, &err);
