@@ -1,4 +1,5 @@
-/* Flame graph levels from a merged call tree: see flamegraph.h. */
+/* Flame graph levels from a merged call tree: see flamegraph.h. One builder serves single
+ * graphs and diffs: a diff is the same walk carrying two (x, total, self) columns. */
 #include "query/flamegraph.h"
 
 #include <stdlib.h>
@@ -6,12 +7,10 @@
 
 #include "base/mem.h"
 
-
 typedef struct fb_child {
     const char *name;
     uint32_t name_len;
-    uint32_t node;  /* UINT32_MAX = synthetic "other" */
-    int64_t total, self;
+    uint32_t node; /* UINT32_MAX = synthetic "other" */
 } fb_child_t;
 
 static int cmp_child(const void *a, const void *b)
@@ -24,8 +23,15 @@ static int cmp_child(const void *a, const void *b)
     return (x->name_len > y->name_len) - (x->name_len < y->name_len);
 }
 
+static int cmp_i64_desc(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+/* One visited node: per side x, total, self; visited right to left per level. */
 typedef struct fb_entry {
-    int64_t x, total, self;
+    int64_t x[2], total[2], self[2];
     uint32_t name_idx;
 } fb_entry_t;
 
@@ -34,44 +40,49 @@ typedef struct fb_level {
     size_t n, cap;
 } fb_level_t;
 
-static int cmp_i64_desc(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x < y) - (x > y);
-}
+typedef struct item {
+    uint32_t node, level;
+    int64_t x[2], total[2], self[2];
+} item_t;
 
-void fg_build(fg_t *out, const strtab_t *strs, const stacktree_t *tree, const int64_t *self,
-              const int64_t *tot, int64_t max_nodes)
+void fg_build_sides(fg_t *out, const strtab_t *strs, const stacktree_t *tree, int sides,
+                    const int64_t *const *self, const int64_t *const *tot, int64_t max_nodes)
 {
     memset(out, 0, sizeof(*out));
+    out->sides = sides;
     size_t n = tree->n;
-    /* cut-off: keep the max_nodes largest totals */
-    int64_t minv = 1;
+    /* a node's weight for the cut is its largest total over the sides */
+    int64_t *w = xmalloc((n + 1) * sizeof(*w));
     size_t live = 0;
-    for (size_t i = 1; i < n; i++)
-        live += tot[i] > 0;
+    for (size_t i = 0; i < n; i++) {
+        w[i] = tot[0][i];
+        if (sides == 2 && tot[1][i] > w[i])
+            w[i] = tot[1][i];
+        live += i > 0 && w[i] > 0;
+    }
+    int64_t minv = 1;
     if (max_nodes > 0 && live > (size_t)max_nodes) {
         int64_t *v = xmalloc(live * sizeof(*v));
         size_t k = 0;
         for (size_t i = 1; i < n; i++)
-            if (tot[i] > 0)
-                v[k++] = tot[i];
+            if (w[i] > 0)
+                v[k++] = w[i];
         qsort(v, k, sizeof(*v), cmp_i64_desc);
-        minv = v[max_nodes - 1];
-        if (minv < 1)
-            minv = 1;
+        minv = v[max_nodes - 1] < 1 ? 1 : v[max_nodes - 1];
         free(v);
     }
-    /* children in CSR form, only kept nodes; other[p] collects cut children */
+    /* children in CSR form, only kept nodes; other[side][p] collects cut children */
     uint32_t *cstart = xcalloc(n + 1, sizeof(*cstart));
-    int64_t *other = xcalloc(n, sizeof(*other));
+    int64_t *other[2] = {xcalloc(n + 1, sizeof(int64_t)), xcalloc(n + 1, sizeof(int64_t))};
     for (size_t i = 1; i < n; i++) {
-        if (tot[i] <= 0)
+        if (w[i] <= 0)
             continue;
-        if (tot[i] >= minv)
-            cstart[tree->parent[i] + 1]++;
-        else if (tot[tree->parent[i]] >= minv || tree->parent[i] == 0)
-            other[tree->parent[i]] += tot[i];
+        uint32_t p = tree->parent[i];
+        if (w[i] >= minv)
+            cstart[p + 1]++;
+        else if (w[p] >= minv || p == 0)
+            for (int sd = 0; sd < sides; sd++)
+                other[sd][p] += tot[sd][i];
     }
     for (size_t i = 0; i < n; i++)
         cstart[i + 1] += cstart[i];
@@ -79,11 +90,11 @@ void fg_build(fg_t *out, const strtab_t *strs, const stacktree_t *tree, const in
     memcpy(cfill, cstart, (n + 1) * sizeof(*cfill));
     uint32_t *clist = xmalloc((cstart[n] + 1) * sizeof(*clist));
     for (size_t i = 1; i < n; i++)
-        if (tot[i] > 0 && tot[i] >= minv)
+        if (w[i] > 0 && w[i] >= minv)
             clist[cfill[tree->parent[i]]++] = (uint32_t)i;
     free(cfill);
 
-    /* names: dedupe by string id; "total" at 0, "other" on demand */
+    /* names: each string once, in visit order; "total" first, "other" on demand */
     int32_t *name_idx = xmalloc((strs->n + 1) * sizeof(*name_idx));
     for (size_t i = 0; i < strs->n; i++)
         name_idx[i] = -1;
@@ -94,15 +105,17 @@ void fg_build(fg_t *out, const strtab_t *strs, const stacktree_t *tree, const in
 
     fb_level_t *levels = NULL;
     size_t nlevels = 0, caplevels = 0;
-    int64_t max_self = 0;
-
-    typedef struct item { uint32_t node; int64_t x, total, self; uint32_t level; } item_t;
     item_t *stack = NULL;
     size_t sn = 0, scap = 0;
     fb_child_t *kids = NULL;
     size_t kcap = 0;
     xgrow(&stack, &scap, 1, sizeof(*stack));
-    stack[sn++] = (item_t){0, 0, tot[0], self[0], 0};
+    item_t root = {0, 0, {0, 0}, {0, 0}, {0, 0}};
+    for (int sd = 0; sd < sides; sd++) {
+        root.total[sd] = tot[sd][0];
+        root.self[sd] = self[sd][0];
+    }
+    stack[sn++] = root;
     while (sn > 0) {
         item_t it = stack[--sn];
         uint32_t nidx;
@@ -120,12 +133,14 @@ void fg_build(fg_t *out, const strtab_t *strs, const stacktree_t *tree, const in
             if (name_idx[sid] < 0) {
                 name_idx[sid] = (int32_t)out->nnames;
                 xgrow(&out->names, &capnames, out->nnames + 1, sizeof(*out->names));
-                out->names[out->nnames++] = slice_make(strtab_get(strs, sid), strtab_len(strs, sid));
+                out->names[out->nnames++] =
+                    slice_make(strtab_get(strs, sid), strtab_len(strs, sid));
             }
             nidx = (uint32_t)name_idx[sid];
         }
-        if (it.self > max_self)
-            max_self = it.self;
+        for (int sd = 0; sd < sides; sd++)
+            if (it.self[sd] > out->max_self)
+                out->max_self = it.self[sd];
         if (it.level >= nlevels) {
             xgrow(&levels, &caplevels, it.level + 1, sizeof(*levels));
             while (nlevels <= it.level) {
@@ -135,60 +150,84 @@ void fg_build(fg_t *out, const strtab_t *strs, const stacktree_t *tree, const in
         }
         fb_level_t *lv = &levels[it.level];
         xgrow(&lv->e, &lv->cap, lv->n + 1, sizeof(*lv->e));
-        lv->e[lv->n++] = (fb_entry_t){it.x, it.total, it.self, nidx};
+        fb_entry_t *e = &lv->e[lv->n++];
+        memcpy(e->x, it.x, sizeof(e->x));
+        memcpy(e->total, it.total, sizeof(e->total));
+        memcpy(e->self, it.self, sizeof(e->self));
+        e->name_idx = nidx;
         if (it.node == UINT32_MAX)
             continue;
         /* children sorted by name; pushed so the last one pops first */
         size_t nk = cstart[it.node + 1] - cstart[it.node];
-        xgrow(&kids, &kcap, nk + 1, sizeof(*kids));
+        xgrow(&kids, &kcap, nk + 2, sizeof(*kids));
         size_t k = 0;
         for (uint32_t j = cstart[it.node]; j < cstart[it.node + 1]; j++) {
-            uint32_t c = clist[j];
-            uint32_t sid = tree->name[c];
-            kids[k++] = (fb_child_t){strtab_get(strs, sid), (uint32_t)strtab_len(strs, sid),
-                                     c, tot[c], self[c]};
+            uint32_t c = clist[j], sid = tree->name[c];
+            kids[k++] = (fb_child_t){strtab_get(strs, sid), (uint32_t)strtab_len(strs, sid), c};
         }
-        if (other[it.node] > 0)
-            kids[k++] = (fb_child_t){"other", 5, UINT32_MAX, other[it.node], other[it.node]};
+        if (other[0][it.node] > 0 || other[1][it.node] > 0)
+            kids[k++] = (fb_child_t){"other", 5, UINT32_MAX};
         qsort(kids, k, sizeof(*kids), cmp_child);
-        int64_t x = it.x + it.self;
+        int64_t x[2] = {it.x[0] + it.self[0], it.x[1] + it.self[1]};
         xgrow(&stack, &scap, sn + k, sizeof(*stack));
         for (size_t j = 0; j < k; j++) {
-            stack[sn++] = (item_t){kids[j].node, x, kids[j].total, kids[j].self, it.level + 1};
-            x += kids[j].total;
+            item_t c = {kids[j].node, it.level + 1, {0, 0}, {0, 0}, {0, 0}};
+            for (int sd = 0; sd < sides; sd++) {
+                c.x[sd] = x[sd];
+                if (kids[j].node == UINT32_MAX) {
+                    c.total[sd] = c.self[sd] = other[sd][it.node];
+                } else {
+                    c.total[sd] = tot[sd][kids[j].node];
+                    c.self[sd] = self[sd][kids[j].node];
+                }
+                x[sd] += c.total[sd];
+            }
+            stack[sn++] = c;
         }
     }
-    /* entries were visited right to left: reverse and delta-encode x */
+    /* entries were visited right to left: reverse and delta-encode x per side */
+    size_t per = (size_t)(3 * sides + 1);
     out->nlevels = nlevels;
     out->levels = xcalloc(nlevels + 1, sizeof(*out->levels));
     out->nvalues = xcalloc(nlevels + 1, sizeof(*out->nvalues));
     for (size_t l = 0; l < nlevels; l++) {
         fb_level_t *lv = &levels[l];
-        int64_t *v = xmalloc((4 * lv->n + 1) * sizeof(*v));
-        int64_t prev_end = 0;
+        int64_t *v = xmalloc((per * lv->n + 1) * sizeof(*v));
+        int64_t prev_end[2] = {0, 0};
         size_t k = 0;
         for (size_t i = lv->n; i > 0; i--) {
             fb_entry_t *e = &lv->e[i - 1];
-            v[k++] = e->x - prev_end;
-            v[k++] = e->total;
-            v[k++] = e->self;
+            for (int sd = 0; sd < sides; sd++) {
+                v[k++] = e->x[sd] - prev_end[sd];
+                v[k++] = e->total[sd];
+                v[k++] = e->self[sd];
+                prev_end[sd] = e->x[sd] + e->total[sd];
+            }
             v[k++] = e->name_idx;
-            prev_end = e->x + e->total;
         }
         out->levels[l] = v;
         out->nvalues[l] = k;
+        free(lv->e);
     }
-    out->total = tot[0];
-    out->max_self = max_self;
-    for (size_t l = 0; l < nlevels; l++)
-        free(levels[l].e);
+    out->ticks[0] = tot[0][0];
+    out->ticks[1] = sides == 2 ? tot[1][0] : 0;
+    out->total = out->ticks[0] + out->ticks[1];
     free(levels);
     free(stack);
     free(kids);
     free(name_idx);
     free(cstart);
     free(clist);
-    free(other);
+    free(other[0]);
+    free(other[1]);
+    free(w);
+}
+
+void fg_build(fg_t *out, const strtab_t *strs, const stacktree_t *tree, const int64_t *self,
+              const int64_t *tot, int64_t max_nodes)
+{
+    const int64_t *s[1] = {self}, *t[1] = {tot};
+    fg_build_sides(out, strs, tree, 1, s, t, max_nodes);
 }
 
 void fg_release(fg_t *fg)
@@ -224,4 +263,3 @@ int fg_write_json(buf_t *out, const fg_t *fg)
                         (long long)fg->max_self);
     return rc;
 }
-
