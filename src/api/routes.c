@@ -298,6 +298,64 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
     resp->status = 200;
 }
 
+/* One side of /render-diff: <side>Query, <side>From, <side>Until. */
+static bool diff_side(const api_req_t *req, api_resp_t *resp, const char *side,
+                      query_render_t *out)
+{
+    char k[32];
+    int64_t now = clock_now_ns();
+    snprintf(k, sizeof(k), "%sQuery", side);
+    out->query = arg(req, k);
+    if (!out->query || !*out->query) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "missing required parameter \"%s\"", k);
+        reply_error(resp, 400, msg);
+        return false;
+    }
+    snprintf(k, sizeof(k), "%sFrom", side);
+    const char *f = arg(req, k);
+    snprintf(k, sizeof(k), "%sUntil", side);
+    const char *u = arg(req, k);
+    out->from_ns = f ? attime_parse(f, now) : now - 3600 * NS_PER_S;
+    out->until_ns = u ? attime_parse(u, now) : now;
+    if (out->from_ns > out->until_ns) {
+        reply_error(resp, 400, "from is after until");
+        return false;
+    }
+    return true;
+}
+
+static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    const char *tenant = tenant_of(a, req, resp);
+    if (!tenant)
+        return;
+    query_render_t l, r;
+    memset(&l, 0, sizeof(l));
+    memset(&r, 0, sizeof(r));
+    if (!diff_side(req, resp, "left", &l) || !diff_side(req, resp, "right", &r))
+        return;
+    const char *mn = arg(req, "maxNodes");
+    if (!mn || !*mn)
+        mn = arg(req, "max-nodes");
+    if (mn && *mn) {
+        char *end;
+        long long v = strtoll(mn, &end, 10);
+        if (*end || v < 0) {
+            reply_error(resp, 400, "maxNodes must be a non-negative integer");
+            return;
+        }
+        l.max_nodes = v;
+    }
+    query_limits_t lim = {a->opt.max_nodes_default, a->opt.max_nodes_max};
+    err_t err = {0, ""};
+    if (query_render_diff_json(&resp->body, a->store, tenant, &l, &r, &lim, &err)) {
+        reply_err(resp, &err);
+        return;
+    }
+    resp->status = 200;
+}
+
 static void h_labels(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
     const char *tenant = tenant_of(a, req, resp);
@@ -363,7 +421,8 @@ static void h_ready(api_t *a, api_resp_t *resp)
 
 static void h_metrics(api_t *a, api_resp_t *resp)
 {
-    static const char *route_names[R_N] = {"ingest", "render", "labels", "label_values",
+    static const char *route_names[R_N] = {"ingest", "render", "render_diff", "labels",
+                                           "label_values",
                                            "apps", "ready", "metrics", "admin", "other"};
     static const char *fmt_names[FMT_N] = {"folded", "lines", "tree", "trie", "pprof", "jfr",
                                            "speedscope"};
@@ -471,6 +530,8 @@ static const route_t ROUTES[] = {
     {"/pyroscope/ingest", "POST", R_INGEST},
     {"/render", "GET", R_RENDER},
     {"/pyroscope/render", "GET", R_RENDER},
+    {"/render-diff", "GET", R_RENDER_DIFF},
+    {"/pyroscope/render-diff", "GET", R_RENDER_DIFF},
     {"/labels", "GET", R_LABELS},
     {"/label-values", "GET", R_LABEL_VALUES},
     {"/pyroscope/label-values", "GET", R_LABEL_VALUES},
@@ -521,6 +582,7 @@ void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
     switch (rt->id) {
     case R_INGEST: h_ingest(a, req, resp); break;
     case R_RENDER: h_render(a, req, resp); break;
+    case R_RENDER_DIFF: h_render_diff(a, req, resp); break;
     case R_LABELS: h_labels(a, req, resp); break;
     case R_LABEL_VALUES:
         h_label_values(a, req, resp, !strcmp(req->path, "/pyroscope/label-values"));

@@ -669,6 +669,119 @@ void query_series_set_release(query_series_set_t *set)
     memset(set, 0, sizeof(*set));
 }
 
+void query_tree_align(query_tree_t *left, const query_tree_t *right, int64_t **right_self,
+                      int64_t **right_tot)
+{
+    merged_t m = {left->strs, left->tree, left->self, left->tree.n};
+    /* merged_add grows m.self with zeros for new nodes; feed it a zero array for right's
+     * values and record where right's nodes land */
+    size_t n = right->tree.n;
+    uint32_t *map = xmalloc((n + 1) * sizeof(*map));
+    map[0] = 0;
+    for (size_t i = 1; i < n; i++) {
+        size_t len;
+        const char *str = head_name(&right->strs, right->tree.name[i], &len);
+        uint32_t sid = strtab_intern(&m.strs, str, len);
+        map[i] = stacktree_child(&m.tree, map[right->tree.parent[i]], sid);
+    }
+    size_t total = m.tree.n;
+    m.self = xrealloc(m.self, (total + 1) * sizeof(*m.self));
+    for (size_t i = left->tree.n; i < total; i++)
+        m.self[i] = 0;
+    int64_t *rs = xcalloc(total + 1, sizeof(*rs));
+    for (size_t i = 0; i < n; i++)
+        rs[map[i]] += right->self[i];
+    int64_t *rt = xmalloc((total + 1) * sizeof(*rt));
+    memcpy(rt, rs, total * sizeof(*rt));
+    int64_t *lt = xrealloc(left->tot, (total + 1) * sizeof(*lt));
+    memcpy(lt, m.self, total * sizeof(*lt));
+    for (size_t i = total - 1; i > 0; i--) {
+        rt[m.tree.parent[i]] += rt[i];
+        lt[m.tree.parent[i]] += lt[i];
+    }
+    free(map);
+    left->strs = m.strs;
+    left->tree = m.tree;
+    left->self = m.self;
+    left->tot = lt;
+    *right_self = rs;
+    *right_tot = rt;
+}
+
+int query_render_diff_json(buf_t *out, store_t *st, const char *tenant, const query_render_t *l,
+                           const query_render_t *r, const query_limits_t *lim, err_t *err)
+{
+    selector_t ls, rs;
+    int rc = query_selector(&ls, l->query, err);
+    if (rc)
+        return err_prefix(err, "leftQuery");
+    rc = query_selector(&rs, r->query, err);
+    if (rc) {
+        selector_release(&ls);
+        return err_prefix(err, "rightQuery");
+    }
+    /* profile types must match: compare the type matchers query_selector appended */
+    const matcher_t *lm = &ls.m[ls.n - 1], *rm = &rs.m[rs.n - 1];
+    if (strcmp(lm->name, rm->name) || strcmp(lm->value, rm->value)) {
+        selector_release(&ls);
+        selector_release(&rs);
+        return err_set(err, EMB_EINVAL, "left and right queries must select the same profile "
+                                        "type");
+    }
+    int64_t max_nodes = l->max_nodes > 0 ? l->max_nodes : lim->max_nodes_default;
+    if (lim->max_nodes_max > 0 && max_nodes > lim->max_nodes_max) {
+        selector_release(&ls);
+        selector_release(&rs);
+        return err_set(err, EMB_EINVAL, "max nodes %lld exceeds the limit of %lld",
+                       (long long)max_nodes, (long long)lim->max_nodes_max);
+    }
+    query_tree_t lt, rt;
+    rc = query_merge_tree(&lt, st, tenant, &ls, l->from_ns, l->until_ns, err);
+    if (rc == 0)
+        rc = query_merge_tree(&rt, st, tenant, &rs, r->from_ns, r->until_ns, err);
+    else
+        memset(&rt, 0, sizeof(rt));
+    if (rc == 0) {
+        int64_t *r_self, *r_tot;
+        query_tree_align(&lt, &rt, &r_self, &r_tot);
+        const int64_t *selfs[2] = {lt.self, r_self}, *tots[2] = {lt.tot, r_tot};
+        fg_t fg;
+        fg_build_sides(&fg, &lt.strs, &lt.tree, 2, selfs, tots, max_nodes);
+        const char *st_name = lt.sample_type ? lt.sample_type : rt.sample_type;
+        const char *su_name = lt.sample_unit ? lt.sample_unit : rt.sample_unit;
+        const char *units = "";
+        long rate = 100;
+        if (st_name)
+            ptype_render_meta(st_name, su_name ? su_name : "", &units, &rate);
+        rc = buf_puts(out, "{\"version\":1,\"flamebearer\":{");
+        if (rc == 0)
+            rc = fg_write_json(out, &fg);
+        if (rc == 0)
+            rc = buf_printf(out, "},\"metadata\":{\"format\":\"double\",\"spyName\":\"\","
+                            "\"sampleRate\":%ld,\"units\":", rate);
+        if (rc == 0)
+            rc = buf_json_str(out, units, strlen(units));
+        if (rc == 0)
+            rc = buf_puts(out, ",\"name\":");
+        if (rc == 0)
+            rc = buf_json_str(out, st_name ? st_name : "", st_name ? strlen(st_name) : 0);
+        if (rc == 0)
+            rc = buf_printf(out, "},\"timeline\":null,\"groups\":null,\"heatmap\":null,"
+                            "\"leftTicks\":%lld,\"rightTicks\":%lld}",
+                            (long long)fg.ticks[0], (long long)fg.ticks[1]);
+        if (rc)
+            err_set(err, rc, "response exceeds the size limit");
+        fg_release(&fg);
+        free(r_self);
+        free(r_tot);
+    }
+    query_tree_release(&lt);
+    query_tree_release(&rt);
+    selector_release(&ls);
+    selector_release(&rs);
+    return rc;
+}
+
 /* Calls fn with the labels of every series of tenant in snap overlapping [from, until]. The
  * labels are borrowed for the call (heads are locked meanwhile). */
 typedef void (*series_fn)(const labels_t *l, void *arg);

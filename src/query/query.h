@@ -70,6 +70,16 @@ int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const s
                      int64_t from_ns, int64_t until_ns, err_t *err);
 void query_tree_release(query_tree_t *t);
 
+/* Adds right's nodes into left's tree by frame names; afterwards right's values (OUT:
+ * right_self, right_tot, owned, free()) and left's own arrays both index left->tree. */
+void query_tree_align(query_tree_t *left, const query_tree_t *right, int64_t **right_self,
+                      int64_t **right_tot);
+
+/* /render-diff: flamebearer "double" of two queries (PROTOCOLS.md §3.6). The profile types
+ * must match (EMB_EINVAL). */
+int query_render_diff_json(buf_t *out, store_t *st, const char *tenant, const query_render_t *l,
+                           const query_render_t *r, const query_limits_t *lim, err_t *err);
+
 /* SelectSeries (PROTOCOLS.md §6): totals per step, one series per distinct combination of
  * the group_by labels' values (absent = ""). A profile at t belongs to the first edge
  * from + k·step ≥ t; points carry that edge (ms); empty steps are omitted. */
