@@ -17,6 +17,7 @@ typedef struct api_arg {
 typedef struct api_req {
     const char *method, *path;
     const char *content_type, *tenant_header;
+    const char *content_encoding, *accept, *accept_encoding;
     const uint8_t *body;
     size_t body_len;
     bool body_too_big;
@@ -28,13 +29,14 @@ typedef struct api_resp {
     int status;
     const char *content_type; /* static; NULL = application/json */
     const char *allow;        /* Allow header for 405 */
+    const char *content_encoding; /* static, e.g. "gzip"; NULL = none */
     buf_t body;
 } api_resp_t;
 
 enum { FMT_FOLDED, FMT_LINES, FMT_TREE, FMT_TRIE, FMT_PPROF, FMT_JFR, FMT_SPEEDSCOPE, FMT_N };
 
 enum {
-    R_INGEST, R_RENDER, R_RENDER_DIFF, R_LABELS, R_LABEL_VALUES, R_APPS, R_READY, R_METRICS, R_ADMIN,
+    R_INGEST, R_RENDER, R_RENDER_DIFF, R_CONNECT, R_LABELS, R_LABEL_VALUES, R_APPS, R_READY, R_METRICS, R_ADMIN,
     R_OTHER, R_N
 };
 
@@ -51,6 +53,11 @@ struct api {
 };
 
 void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp);
+/* Connect unary RPCs (connect.c); path starts with "/querier.v1." or "/push.v1.". */
+void api__connect(api_t *a, const api_req_t *req, api_resp_t *resp);
+/* Shared by routes.c and connect.c. */
+void api__reply_error(api_resp_t *resp, int status, const char *msg);
+const char *api__tenant(api_t *a, const api_req_t *req, api_resp_t *resp);
 int api__http_start(api_t *a, err_t *err);
 void api__http_stop(api_t *a);
 

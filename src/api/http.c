@@ -57,6 +57,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.body_too_big = c->too_big;
     req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     req.tenant_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Scope-OrgID");
+    req.content_encoding =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Encoding");
+    req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+    req.accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req);
     api_resp_t resp;
     memset(&resp, 0, sizeof(resp));
@@ -75,6 +79,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (resp.allow)
         MHD_add_response_header(r, "Allow", resp.allow);
+    if (resp.content_encoding)
+        MHD_add_response_header(r, "Content-Encoding", resp.content_encoding);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp.status, r);
     MHD_destroy_response(r);
     return ret;

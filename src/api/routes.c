@@ -49,7 +49,7 @@ static const char *connect_code(int status)
     }
 }
 
-static void reply_error(api_resp_t *resp, int status, const char *msg)
+void api__reply_error(api_resp_t *resp, int status, const char *msg)
 {
     resp->status = status;
     resp->content_type = "application/json";
@@ -62,7 +62,7 @@ static void reply_error(api_resp_t *resp, int status, const char *msg)
 
 static void reply_err(api_resp_t *resp, const err_t *err)
 {
-    reply_error(resp, api_status_for(err->code), err->msg);
+    api__reply_error(resp, api_status_for(err->code), err->msg);
 }
 
 static const char *arg(const api_req_t *r, const char *key)
@@ -91,18 +91,18 @@ int api_tenant_valid(const char *id, err_t *err)
 }
 
 /* Resolves the tenant per PROTOCOLS.md §4: header ignored unless multitenancy is on. */
-static const char *tenant_of(api_t *a, const api_req_t *req, api_resp_t *resp)
+const char *api__tenant(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
     if (!a->opt.multitenancy)
         return "anonymous";
     const char *t = req->tenant_header;
     if (!t || !*t) {
-        reply_error(resp, 401, "no org id: the X-Scope-OrgID header is required");
+        api__reply_error(resp, 401, "no org id: the X-Scope-OrgID header is required");
         return NULL;
     }
     err_t err;
     if (api_tenant_valid(t, &err)) {
-        reply_error(resp, 400, err.msg);
+        api__reply_error(resp, 400, err.msg);
         return NULL;
     }
     return t;
@@ -121,16 +121,16 @@ static int format_index(const char *f)
 static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
     if (req->body_too_big) {
-        reply_error(resp, 413, "request body too large");
+        api__reply_error(resp, 413, "request body too large");
         return;
     }
-    const char *tenant = tenant_of(a, req, resp);
+    const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
     int64_t now = clock_now_ns();
     const char *name = arg(req, "name");
     if (!name || !*name) {
-        reply_error(resp, 400, "missing required parameter \"name\"");
+        api__reply_error(resp, 400, "missing required parameter \"name\"");
         return;
     }
     ingest_req_t ir = {
@@ -156,7 +156,7 @@ static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (rc) {
         /* Pyroscope: bad metadata 400; anything wrong with the body 422 */
         int status = rc == EMB_EINVAL ? 400 : rc == EMB_EUNSUPPORTED ? 501 : 422;
-        reply_error(resp, status, err.msg);
+        api__reply_error(resp, status, err.msg);
         atomic_fetch_add(&a->ing_errors, 1);
         batch_release(&b);
         return;
@@ -164,7 +164,7 @@ static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (b.nprofs > 0) {
         buf_t rec = BUF_INIT;
         if (ingest_record_encode(&rec, tenant, &ir)) {
-            reply_error(resp, 400, "parameters contain unsupported bytes");
+            api__reply_error(resp, 400, "parameters contain unsupported bytes");
             buf_release(&rec);
             batch_release(&b);
             return;
@@ -195,11 +195,11 @@ static bool time_range(const api_req_t *req, api_resp_t *resp, int64_t *from, in
     *from = f ? attime_parse(f, now) : now - def_from_ago;
     *until = u ? attime_parse(u, now) : now;
     if (*from == 0 || *until == 0) {
-        reply_error(resp, 400, "missing time range");
+        api__reply_error(resp, 400, "missing time range");
         return false;
     }
     if (*from > *until) {
-        reply_error(resp, 400, "from is after until");
+        api__reply_error(resp, 400, "from is after until");
         return false;
     }
     return true;
@@ -244,14 +244,14 @@ static void render_export(api_t *a, const char *tenant, const query_render_t *r,
 
 static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
-    const char *tenant = tenant_of(a, req, resp);
+    const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
     const char *q = arg(req, "query");
     if (!q || !*q)
         q = arg(req, "name");
     if (!q || !*q) {
-        reply_error(resp, 400, "missing required parameter \"query\"");
+        api__reply_error(resp, 400, "missing required parameter \"query\"");
         return;
     }
     const char *format = arg(req, "format");
@@ -261,7 +261,7 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
         char msg[128];
         snprintf(msg, sizeof(msg), "format \"%.40s\" is not supported (json, pprof, collapsed)",
                  format);
-        reply_error(resp, 400, msg);
+        api__reply_error(resp, 400, msg);
         return;
     }
     query_render_t r;
@@ -276,7 +276,7 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
         char *end;
         long long v = strtoll(mn, &end, 10);
         if (*end || v < 0) {
-            reply_error(resp, 400, "maxNodes must be a non-negative integer");
+            api__reply_error(resp, 400, "maxNodes must be a non-negative integer");
             return;
         }
         r.max_nodes = v;
@@ -309,7 +309,7 @@ static bool diff_side(const api_req_t *req, api_resp_t *resp, const char *side,
     if (!out->query || !*out->query) {
         char msg[64];
         snprintf(msg, sizeof(msg), "missing required parameter \"%s\"", k);
-        reply_error(resp, 400, msg);
+        api__reply_error(resp, 400, msg);
         return false;
     }
     snprintf(k, sizeof(k), "%sFrom", side);
@@ -319,7 +319,7 @@ static bool diff_side(const api_req_t *req, api_resp_t *resp, const char *side,
     out->from_ns = f ? attime_parse(f, now) : now - 3600 * NS_PER_S;
     out->until_ns = u ? attime_parse(u, now) : now;
     if (out->from_ns > out->until_ns) {
-        reply_error(resp, 400, "from is after until");
+        api__reply_error(resp, 400, "from is after until");
         return false;
     }
     return true;
@@ -327,7 +327,7 @@ static bool diff_side(const api_req_t *req, api_resp_t *resp, const char *side,
 
 static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
-    const char *tenant = tenant_of(a, req, resp);
+    const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
     query_render_t l, r;
@@ -342,7 +342,7 @@ static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
         char *end;
         long long v = strtoll(mn, &end, 10);
         if (*end || v < 0) {
-            reply_error(resp, 400, "maxNodes must be a non-negative integer");
+            api__reply_error(resp, 400, "maxNodes must be a non-negative integer");
             return;
         }
         l.max_nodes = v;
@@ -358,7 +358,7 @@ static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
 
 static void h_labels(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
-    const char *tenant = tenant_of(a, req, resp);
+    const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
     int64_t from, until;
@@ -375,12 +375,12 @@ static void h_labels(api_t *a, const api_req_t *req, api_resp_t *resp)
 
 static void h_label_values(api_t *a, const api_req_t *req, api_resp_t *resp, bool v1)
 {
-    const char *tenant = tenant_of(a, req, resp);
+    const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
     const char *label = arg(req, "label");
     if (!label || !*label) {
-        reply_error(resp, 400, "missing required parameter \"label\"");
+        api__reply_error(resp, 400, "missing required parameter \"label\"");
         return;
     }
     int64_t from = 0, until = INT64_MAX;
@@ -399,7 +399,7 @@ static void h_label_values(api_t *a, const api_req_t *req, api_resp_t *resp, boo
 
 static void h_apps(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
-    const char *tenant = tenant_of(a, req, resp);
+    const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
     err_t err = {0, ""};
@@ -421,7 +421,7 @@ static void h_ready(api_t *a, api_resp_t *resp)
 
 static void h_metrics(api_t *a, api_resp_t *resp)
 {
-    static const char *route_names[R_N] = {"ingest", "render", "render_diff", "labels",
+    static const char *route_names[R_N] = {"ingest", "render", "render_diff", "connect", "labels",
                                            "label_values",
                                            "apps", "ready", "metrics", "admin", "other"};
     static const char *fmt_names[FMT_N] = {"folded", "lines", "tree", "trie", "pprof", "jfr",
@@ -562,20 +562,30 @@ void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
             rt = &ROUTES[i];
             break;
         }
+    if (!rt && (!strncmp(req->path, "/querier.v1.", 12) || !strncmp(req->path, "/push.v1.", 9))) {
+        if (!atomic_load(&a->ready)) {
+            api__reply_error(resp, 503, "not ready: replaying the WAL");
+            count(a, R_CONNECT, 503);
+            return;
+        }
+        api__connect(a, req, resp);
+        count(a, R_CONNECT, resp->status);
+        return;
+    }
     if (!rt) {
-        reply_error(resp, 404, "not found");
+        api__reply_error(resp, 404, "not found");
         count(a, R_OTHER, 404);
         return;
     }
     bool head_ok = !strcmp(rt->method, "GET") && !strcmp(req->method, "HEAD");
     if (strcmp(rt->method, req->method) && !head_ok) {
-        reply_error(resp, 405, "method not allowed");
+        api__reply_error(resp, 405, "method not allowed");
         resp->allow = rt->method;
         count(a, rt->id, 405);
         return;
     }
     if (!atomic_load(&a->ready) && rt->id != R_READY && rt->id != R_METRICS) {
-        reply_error(resp, 503, "not ready: replaying the WAL");
+        api__reply_error(resp, 503, "not ready: replaying the WAL");
         count(a, rt->id, 503);
         return;
     }

@@ -809,6 +809,63 @@ static void each_series(store_snapshot_t *snap, const char *tenant, int64_t from
     }
 }
 
+typedef struct each_ctx {
+    const selector_t *sels;
+    size_t nsel;
+    query_labels_fn fn;
+    void *arg;
+} each_ctx_t;
+
+static void each_filter(const labels_t *l, void *arg)
+{
+    each_ctx_t *c = arg;
+    bool ok = c->nsel == 0;
+    for (size_t i = 0; !ok && i < c->nsel; i++)
+        ok = selector_match(&c->sels[i], l);
+    if (ok)
+        c->fn(l, c->arg);
+}
+
+void query_each_series(store_t *st, const char *tenant, const selector_t *sels, size_t nsel,
+                       int64_t from_ns, int64_t until_ns, query_labels_fn fn, void *arg)
+{
+    each_ctx_t c = {sels, nsel, fn, arg};
+    store_snapshot_t snap;
+    store_snapshot_get(st, tenant, from_ns, until_ns, &snap);
+    each_series(&snap, tenant, from_ns, until_ns, each_filter, &c);
+    store_snapshot_put(&snap);
+}
+
+bool query_profile_stats(store_t *st, const char *tenant, int64_t *oldest_ns,
+                         int64_t *newest_ns)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    store_snapshot_t snap;
+    store_snapshot_get(st, tenant, INT64_MIN, INT64_MAX, &snap);
+    for (size_t h = 0; h < snap.nheads; h++) {
+        head_tenant_t *t = head_tenant(snap.heads[h], tenant, false);
+        if (!t)
+            continue;
+        head_tenant_rdlock(t);
+        for (size_t i = 0; i < t->nseries; i++) {
+            const head_series_t *s = &t->series[i];
+            if (!s->nprofs)
+                continue;
+            lo = s->min_ts < lo ? s->min_ts : lo;
+            hi = s->max_ts > hi ? s->max_ts : hi;
+        }
+        head_tenant_unlock(t);
+    }
+    for (size_t b = 0; b < snap.nblocks; b++) {
+        lo = snap.blocks[b]->min_ts < lo ? snap.blocks[b]->min_ts : lo;
+        hi = snap.blocks[b]->max_ts > hi ? snap.blocks[b]->max_ts : hi;
+    }
+    store_snapshot_put(&snap);
+    *oldest_ns = lo;
+    *newest_ns = hi;
+    return lo <= hi;
+}
+
 /* ---- labels ---- */
 
 static int cmp_str(const void *a, const void *b)

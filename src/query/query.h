@@ -108,6 +108,17 @@ int query_select_series(query_series_set_t *out, store_t *st, const char *tenant
                         int64_t limit, err_t *err);
 void query_series_set_release(query_series_set_t *set);
 
+/* Calls fn with the labels of every series of tenant overlapping [from, until] that matches
+ * any of sels (all series when nsel == 0), across heads and blocks. Labels are borrowed for
+ * the call only; a series present in several sources is reported once per source. */
+typedef void (*query_labels_fn)(const labels_t *l, void *arg);
+void query_each_series(store_t *st, const char *tenant, const selector_t *sels, size_t nsel,
+                       int64_t from_ns, int64_t until_ns, query_labels_fn fn, void *arg);
+
+/* Oldest and newest profile timestamps of tenant; false if it has no data. */
+bool query_profile_stats(store_t *st, const char *tenant, int64_t *oldest_ns,
+                         int64_t *newest_ns);
+
 /* Timeline step for a range (§3.5), in seconds. */
 int64_t query_timeline_step(int64_t from_ns, int64_t until_ns);
 
