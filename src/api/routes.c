@@ -356,6 +356,35 @@ static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
     resp->status = 200;
 }
 
+static void h_diff_top(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    const char *tenant = api__tenant(a, req, resp);
+    if (!tenant)
+        return;
+    query_render_t l, r;
+    memset(&l, 0, sizeof(l));
+    memset(&r, 0, sizeof(r));
+    if (!diff_side(req, resp, "left", &l) || !diff_side(req, resp, "right", &r))
+        return;
+    size_t limit = 20;
+    const char *lim = arg(req, "limit");
+    if (lim && *lim) {
+        char *end;
+        long long v = strtoll(lim, &end, 10);
+        if (*end || v < 0) {
+            api__reply_error(resp, 400, "limit must be a non-negative integer");
+            return;
+        }
+        limit = (size_t)v;
+    }
+    err_t err = {0, ""};
+    if (query_diff_top_json(&resp->body, a->store, tenant, &l, &r, limit, &err)) {
+        reply_err(resp, &err);
+        return;
+    }
+    resp->status = 200;
+}
+
 static void h_labels(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
     const char *tenant = api__tenant(a, req, resp);
@@ -532,6 +561,7 @@ static const route_t ROUTES[] = {
     {"/pyroscope/render", "GET", R_RENDER},
     {"/render-diff", "GET", R_RENDER_DIFF},
     {"/pyroscope/render-diff", "GET", R_RENDER_DIFF},
+    {"/api/diff/top", "GET", R_RENDER_DIFF},
     {"/labels", "GET", R_LABELS},
     {"/label-values", "GET", R_LABEL_VALUES},
     {"/pyroscope/label-values", "GET", R_LABEL_VALUES},
@@ -592,7 +622,12 @@ void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
     switch (rt->id) {
     case R_INGEST: h_ingest(a, req, resp); break;
     case R_RENDER: h_render(a, req, resp); break;
-    case R_RENDER_DIFF: h_render_diff(a, req, resp); break;
+    case R_RENDER_DIFF:
+        if (!strcmp(req->path, "/api/diff/top"))
+            h_diff_top(a, req, resp);
+        else
+            h_render_diff(a, req, resp);
+        break;
     case R_LABELS: h_labels(a, req, resp); break;
     case R_LABEL_VALUES:
         h_label_values(a, req, resp, !strcmp(req->path, "/pyroscope/label-values"));

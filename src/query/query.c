@@ -782,6 +782,115 @@ int query_render_diff_json(buf_t *out, store_t *st, const char *tenant, const qu
     return rc;
 }
 
+typedef struct fn_change {
+    uint32_t name;
+    int64_t self[2], total[2];
+    double self_share[2], total_share[2], score;
+} fn_change_t;
+
+static int cmp_change(const void *a, const void *b)
+{
+    double x = ((const fn_change_t *)a)->score, y = ((const fn_change_t *)b)->score;
+    return (x < y) - (x > y);
+}
+
+/* true if an ancestor of node i carries the same name (recursion) */
+static bool name_above(const stacktree_t *t, uint32_t i)
+{
+    uint32_t nm = t->name[i];
+    for (uint32_t p = t->parent[i]; p != 0; p = t->parent[p])
+        if (t->name[p] == nm)
+            return true;
+    return false;
+}
+
+int query_diff_top_json(buf_t *out, store_t *st, const char *tenant, const query_render_t *l,
+                        const query_render_t *r, size_t limit, err_t *err)
+{
+    selector_t ls, rs;
+    int rc = query_selector(&ls, l->query, err);
+    if (rc)
+        return err_prefix(err, "leftQuery");
+    rc = query_selector(&rs, r->query, err);
+    if (rc) {
+        selector_release(&ls);
+        return err_prefix(err, "rightQuery");
+    }
+    query_tree_t lt, rt;
+    memset(&rt, 0, sizeof(rt));
+    rc = query_merge_tree(&lt, st, tenant, &ls, l->from_ns, l->until_ns, err);
+    if (rc == 0)
+        rc = query_merge_tree(&rt, st, tenant, &rs, r->from_ns, r->until_ns, err);
+    if (rc == 0) {
+        int64_t *r_self, *r_tot;
+        query_tree_align(&lt, &rt, &r_self, &r_tot);
+        const int64_t *selfs[2] = {lt.self, r_self}, *tots[2] = {lt.tot, r_tot};
+        size_t nn = lt.strs.n;
+        fn_change_t *f = xcalloc(nn + 1, sizeof(*f));
+        for (size_t i = 1; i < lt.tree.n; i++) {
+            fn_change_t *c = &f[lt.tree.name[i]];
+            bool rec = name_above(&lt.tree, (uint32_t)i);
+            for (int sd = 0; sd < 2; sd++) {
+                c->self[sd] += selfs[sd][i];
+                if (!rec)
+                    c->total[sd] += tots[sd][i];
+            }
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < nn; i++) {
+            fn_change_t c = f[i];
+            if (!c.total[0] && !c.total[1])
+                continue;
+            c.name = (uint32_t)i;
+            for (int sd = 0; sd < 2; sd++) {
+                double tot = (double)tots[sd][0];
+                c.self_share[sd] = tot > 0 ? (double)c.self[sd] / tot : 0;
+                c.total_share[sd] = tot > 0 ? (double)c.total[sd] / tot : 0;
+            }
+            double ds = c.self_share[1] - c.self_share[0], dt = c.total_share[1] - c.total_share[0];
+            ds = ds < 0 ? -ds : ds;
+            dt = dt < 0 ? -dt : dt;
+            c.score = ds > dt ? ds : dt;
+            f[n++] = c;
+        }
+        qsort(f, n, sizeof(*f), cmp_change);
+        if (limit && n > limit)
+            n = limit;
+        rc = buf_printf(out, "{\"leftTicks\":%lld,\"rightTicks\":%lld,\"functions\":[",
+                        (long long)lt.tot[0], (long long)r_tot[0]);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            const fn_change_t *c = &f[i];
+            rc = buf_puts(out, i ? ",{\"name\":" : "{\"name\":");
+            if (rc == 0)
+                rc = buf_json_str(out, strtab_get(&lt.strs, c->name), strtab_len(&lt.strs, c->name));
+            if (rc == 0)
+                rc = buf_printf(out,
+                                ",\"leftSelf\":%lld,\"rightSelf\":%lld,\"leftTotal\":%lld,"
+                                "\"rightTotal\":%lld,\"leftSelfShare\":%.6f,"
+                                "\"rightSelfShare\":%.6f,\"selfShareChange\":%.6f,"
+                                "\"leftTotalShare\":%.6f,\"rightTotalShare\":%.6f,"
+                                "\"totalShareChange\":%.6f}",
+                                (long long)c->self[0], (long long)c->self[1],
+                                (long long)c->total[0], (long long)c->total[1], c->self_share[0],
+                                c->self_share[1], c->self_share[1] - c->self_share[0],
+                                c->total_share[0], c->total_share[1],
+                                c->total_share[1] - c->total_share[0]);
+        }
+        if (rc == 0)
+            rc = buf_puts(out, "]}");
+        if (rc)
+            err_set(err, rc, "response exceeds the size limit");
+        free(f);
+        free(r_self);
+        free(r_tot);
+    }
+    query_tree_release(&lt);
+    query_tree_release(&rt);
+    selector_release(&ls);
+    selector_release(&rs);
+    return rc;
+}
+
 /* Calls fn with the labels of every series of tenant in snap overlapping [from, until]. The
  * labels are borrowed for the call (heads are locked meanwhile). */
 typedef void (*series_fn)(const labels_t *l, void *arg);

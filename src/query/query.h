@@ -108,6 +108,13 @@ int query_select_series(query_series_set_t *out, store_t *st, const char *tenant
                         int64_t limit, err_t *err);
 void query_series_set_release(query_series_set_t *set);
 
+/* /api/diff/top: functions ranked by how much their share of the profile changed between two
+ * selections. Self and total are summed per function name (total counts a function once per
+ * stack, so recursion does not inflate it) and divided by each side's grand total. JSON
+ * array of at most limit entries, largest absolute change (self or total share) first. */
+int query_diff_top_json(buf_t *out, store_t *st, const char *tenant, const query_render_t *l,
+                        const query_render_t *r, size_t limit, err_t *err);
+
 /* Calls fn with the labels of every series of tenant overlapping [from, until] that matches
  * any of sels (all series when nsel == 0), across heads and blocks. Labels are borrowed for
  * the call only; a series present in several sources is reported once per source. */
