@@ -35,6 +35,8 @@
 #endif
 
 #define FIELD_NUM_MAX ((1u << 29) - 1)
+/* The smallest magnitude that rounds to infinity as a float (half-way past FLT_MAX). */
+#define FLOAT_OVERFLOW 0x1.ffffffp+127
 
 static void bug(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -59,7 +61,7 @@ typedef struct chunk {
 
 typedef struct arena {
     chunk_t *head;
-    size_t total;  /* bytes obtained from malloc */
+    size_t total;  /* bytes charged (see arena_charge) */
     size_t budget; /* 0 = unlimited */
     size_t next;   /* size of the next ordinary chunk */
 } arena_t;
@@ -72,22 +74,21 @@ static size_t round_up(size_t n) { return (n + ARENA_ALIGN - 1) & ~(size_t)(AREN
 
 static unsigned char *chunk_bytes(chunk_t *c) { return (unsigned char *)c->data; }
 
-static bool arena_charge(arena_t *a, size_t cost)
+/* The budget counts the bytes handed out (rounded), not the allocator's slack or blocks
+ * abandoned by growth (at most as much again), so it means the same with ARENA_EXACT. */
+static bool arena_charge(arena_t *a, size_t n)
 {
-    if (a->budget && (cost > a->budget || a->total > a->budget - cost))
+    if (a->budget && (n > a->budget || a->total > a->budget - n))
         return false;
-    a->total += cost;
+    a->total += n;
     return true;
 }
 
-/* n bytes, 16-aligned, uninitialised; NULL when over the budget. Small blocks are carved from
- * the head chunk (chunks double up to ARENA_MAXCHUNK); a block bigger than the next chunk gets
- * a chunk of its own, linked behind the head so the head's free room stays usable. */
-static void *arena_alloc(arena_t *a, size_t n)
+/* n (rounded) bytes, uncharged. Small blocks are carved from the head chunk (chunks double up
+ * to ARENA_MAXCHUNK); a block bigger than the next chunk gets a chunk of its own, linked
+ * behind the head so the head's free room stays usable. */
+static void *arena_raw(arena_t *a, size_t n)
 {
-    if (n > SIZE_MAX / 4)
-        return NULL;
-    n = round_up(n ? n : 1);
     chunk_t *c = a->head;
     if (!ARENA_EXACT && c && c->size - c->used >= n) {
         void *p = chunk_bytes(c) + c->used;
@@ -96,8 +97,6 @@ static void *arena_alloc(arena_t *a, size_t n)
     }
     bool own = ARENA_EXACT || n > a->next;
     size_t sz = own ? n : a->next;
-    if (!arena_charge(a, sizeof(chunk_t) + sz))
-        return NULL;
     chunk_t *nc = xmalloc(sizeof(chunk_t) + sz);
     nc->size = sz;
     nc->used = n;
@@ -113,6 +112,17 @@ static void *arena_alloc(arena_t *a, size_t n)
     return chunk_bytes(nc);
 }
 
+/* n bytes, 16-aligned, uninitialised; NULL when over the budget. */
+static void *arena_alloc(arena_t *a, size_t n)
+{
+    if (n > SIZE_MAX / 4)
+        return NULL;
+    n = round_up(n ? n : 1);
+    if (!arena_charge(a, n))
+        return NULL;
+    return arena_raw(a, n);
+}
+
 static void *arena_zalloc(arena_t *a, size_t n)
 {
     void *p = arena_alloc(a, n);
@@ -121,13 +131,19 @@ static void *arena_zalloc(arena_t *a, size_t n)
     return p;
 }
 
-/* Grows block p (old bytes) to n bytes, keeping its contents: in place when it is the last
- * block of the head chunk and the room is there, by realloc when it is alone in the head
- * chunk or the one behind it (big arrays), else by copying into a new block. */
+/* Grows block p (old bytes; p NULL when old is 0) to n > old bytes, keeping its contents: in
+ * place when it is the last block of the head chunk and the room is there, by realloc when it
+ * is alone in the head chunk or the one behind it (big arrays), else by copying. */
 static void *arena_grow(arena_t *a, void *p, size_t old, size_t n)
 {
-    if (!ARENA_EXACT && p && n <= SIZE_MAX / 4) {
-        size_t ro = round_up(old), rn = round_up(n);
+    if (n > SIZE_MAX / 4)
+        return NULL;
+    size_t ro = round_up(old), rn = round_up(n ? n : 1);
+    if (rn <= ro)
+        return p;
+    if (!arena_charge(a, rn - ro))
+        return NULL;
+    if (!ARENA_EXACT && p) {
         chunk_t *c = a->head;
         if ((unsigned char *)p + ro == chunk_bytes(c) + c->used && c->size - c->used >= rn - ro) {
             c->used += rn - ro;
@@ -136,18 +152,19 @@ static void *arena_grow(arena_t *a, void *p, size_t old, size_t n)
         chunk_t **link = &a->head;
         for (int k = 0; k < 2 && *link; k++, link = &(*link)->next) {
             chunk_t *d = *link;
-            if (chunk_bytes(d) != p || d->used != ro || rn <= d->size)
+            if (chunk_bytes(d) != p || d->used != ro)
                 continue;
-            if (!arena_charge(a, rn - d->size))
-                return NULL;
-            d = xrealloc(d, sizeof(chunk_t) + rn);
-            d->size = d->used = rn;
-            *link = d;
+            if (rn > d->size) {
+                d = xrealloc(d, sizeof(chunk_t) + rn);
+                d->size = rn;
+                *link = d;
+            }
+            d->used = rn;
             return chunk_bytes(d);
         }
     }
-    void *q = arena_alloc(a, n);
-    if (q && old)
+    void *q = arena_raw(a, rn);
+    if (old)
         memcpy(q, p, old);
     return q;
 }
@@ -320,8 +337,17 @@ static num_t normalize(const pb_field_t *f, num_t v)
     case PB_BOOL:
         v.u = v.u != 0;
         break;
+    case PB_DOUBLE:
+        if (isnan(v.d))
+            v.d = NAN; /* one NaN: JSON cannot carry a payload or a sign */
+        break;
     case PB_FLOAT:
-        v.d = (double)(float)v.d;
+        if (isnan(v.d))
+            v.d = NAN;
+        else if (isfinite(v.d) && fabs(v.d) >= FLOAT_OVERFLOW)
+            v.d = v.d > 0 ? INFINITY : -INFINITY; /* what the rounding would give */
+        else
+            v.d = (double)(float)v.d;
         break;
     default:
         break;
@@ -1445,7 +1471,7 @@ static int jdec_value(jdec_t *d, pb_obj_t *o, size_t fi, json_t *j, unsigned dep
         } else {
             return jfail(d, EMB_EINVAL, "expected number, got %s", json_kind(j));
         }
-        if (f->type == PB_FLOAT && isfinite(v.d) && fabs(v.d) > 3.4028234663852886e38)
+        if (f->type == PB_FLOAT && isfinite(v.d) && fabs(v.d) >= FLOAT_OVERFLOW)
             return jfail(d, EMB_EINVAL, "%g out of float range", v.d);
         break;
     case PB_ENUM:
@@ -1591,6 +1617,8 @@ static int put_double(buf_t *b, double v, bool is_float)
         return buf_puts(b, "\"NaN\"");
     if (isinf(v))
         return buf_puts(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    if (v == 0 && signbit(v))
+        return buf_puts(b, "-0.0"); /* "-0" would read back as the integer 0 */
     char tmp[40];
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
@@ -1601,17 +1629,47 @@ static int put_double(buf_t *b, double v, bool is_float)
     return buf_puts(b, tmp);
 }
 
+/* Appends the decimal text of an integer (negative if neg, magnitude mag), in quotes if
+ * quoted: the hot path of flame graph responses, so no printf. */
+static int put_int(buf_t *b, bool neg, uint64_t mag, bool quoted)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag);
+    if (neg)
+        tmp[--i] = '-';
+    size_t n = sizeof(tmp) - i + (quoted ? 2 : 0);
+    char *w = buf_reserve(b, n);
+    if (!w)
+        return EMB_ETOOBIG;
+    if (quoted)
+        *w++ = '"';
+    memcpy(w, tmp + i, sizeof(tmp) - i);
+    if (quoted)
+        w[sizeof(tmp) - i] = '"';
+    buf_setlen(b, b->len + n);
+    return 0;
+}
+
+static int put_signed(buf_t *b, int64_t v, bool quoted)
+{
+    return put_int(b, v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, quoted);
+}
+
 static int put_json_scalar(buf_t *b, const pb_field_t *f, num_t v)
 {
     switch (f->type) {
     case PB_INT64: case PB_SINT64: case PB_SFIXED64:
-        return buf_printf(b, "\"%" PRId64 "\"", (int64_t)v.u);
+        return put_signed(b, (int64_t)v.u, true);
     case PB_UINT64: case PB_FIXED64:
-        return buf_printf(b, "\"%" PRIu64 "\"", v.u);
+        return put_int(b, false, v.u, true);
     case PB_INT32: case PB_SINT32: case PB_SFIXED32:
-        return buf_printf(b, "%" PRId64, (int64_t)v.u);
+        return put_signed(b, (int64_t)v.u, false);
     case PB_UINT32: case PB_FIXED32:
-        return buf_printf(b, "%" PRIu64, v.u);
+        return put_int(b, false, v.u, false);
     case PB_BOOL:
         return buf_puts(b, v.u ? "true" : "false");
     case PB_DOUBLE: case PB_FLOAT:
@@ -1620,7 +1678,7 @@ static int put_json_scalar(buf_t *b, const pb_field_t *f, num_t v)
         const char *n = enum_name(f->enm, (int32_t)v.u);
         if (n)
             return buf_printf(b, "\"%s\"", n);
-        return buf_printf(b, "%" PRId64, (int64_t)v.u);
+        return put_signed(b, (int64_t)v.u, false);
     }
     default:
         bug("put_json_scalar on type %d", (int)f->type);

@@ -41,13 +41,16 @@
  *   JSON encode    defaults omitted (set `optional` fields kept), fields in schema order,
  *                  64-bit integers as strings, enums by name (unknown numbers as numbers),
  *                  doubles as the shortest text that reads back exactly, non-finite as
- *                  "NaN"/"Infinity"/"-Infinity", bytes as padded standard base64.
+ *                  "NaN"/"Infinity"/"-Infinity" (and -0 as -0.0, which a JSON parser
+ *                  cannot confuse with the integer 0), bytes as padded standard base64.
+ * Every NaN is stored as the one quiet NaN (a payload or sign could not survive JSON).
  * Not supported (Ember's schemas need none): map fields, oneof, groups as known fields,
  * well-known types (Timestamp, Any, ...).
  *
  * Errors: 0 or a negative EMB_E* code with detail in err. Malformed input is EMB_EINVAL and
- * the message names the field path and, for binary, the byte offset
- * ("series[0].labels[1].value: byte 40: invalid UTF-8"); going over the memory budget is
+ * the message names the field path (proto names for binary input, JSON names for JSON, as
+ * the client wrote them) and, for binary, the byte offset of the field's tag
+ * ("labels_set[0].labels[1].value: byte 40: invalid UTF-8"); going over the memory budget is
  * EMB_ETOOBIG. Misusing the accessors (an unknown field name, a getter of the wrong type, an
  * index out of range, pb_free on a child) is a programming error: it prints the reason and
  * aborts, like an assertion. Bad input never aborts.
@@ -128,8 +131,9 @@ typedef struct pb_opts {
     bool ignore_unknown; /* JSON: skip unknown fields and unknown enum names (protojson
                           * DiscardUnknown); binary always skips unknown fields */
     unsigned max_depth;  /* 0 or > PB_MAX_DEPTH = PB_MAX_DEPTH */
-    size_t max_mem;      /* arena bytes the decoded tree may use; 0 = PB_MEM_FACTOR * len +
-                          * PB_MEM_BASE. Over it: EMB_ETOOBIG */
+    size_t max_mem;      /* bytes the decoded tree may hold (objects, values, copies; the
+                          * allocator's slack, at most as much again, is not counted);
+                          * 0 = PB_MEM_FACTOR * len + PB_MEM_BASE. Over it: EMB_ETOOBIG */
 } pb_opts_t;
 
 /* ---- schemas ----------------------------------------------------------------------------- */
@@ -226,7 +230,7 @@ const pb_msg_t *pb_schema(const pb_obj_t *o);
 #define pb_get_enum_at(o, key, i) ((int32_t)pb__get_u64((o), PB__K(key), (i) + 1))
 #define pb_get_double(o, key) pb__get_double((o), PB__K(key), 0)
 #define pb_get_double_at(o, key, i) pb__get_double((o), PB__K(key), (i) + 1)
-/* The enum value's name, or NULL for a number the enum does not list. */
+/* The enum value's name; NULL for a number the enum does not list, or when o is NULL. */
 #define pb_get_enum_name(o, key) pb__get_enum_name((o), PB__K(key), 0)
 /* A sub-message, or NULL when absent (getters accept NULL). */
 #define pb_get_msg(o, key) pb__get_msg((o), PB__K(key), 0)
