@@ -25,6 +25,7 @@ typedef struct api_options {
     size_t max_label_names_per_series, max_label_name_length, max_label_value_length;
     int64_t max_nodes_default, max_nodes_max;
     size_t max_nodes_per_profile; /* ingest-time truncation, 0 = off */
+    double rate_bytes_per_s, burst_bytes; /* per-tenant ingest limit, rate 0 = off */
 } api_options_t;
 
 typedef struct api api_t;

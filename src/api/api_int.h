@@ -3,6 +3,7 @@
 #ifndef EMBER_API_API_INT_H
 #define EMBER_API_API_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "api/api.h"
@@ -42,7 +43,17 @@ enum {
 
 #define API_NSTATUS 16
 
+/* Per-tenant token bucket for limits.ingestion_rate_mb. */
+typedef struct api_bucket {
+    char *tenant;
+    double tokens;
+    int64_t last_ns;
+} api_bucket_t;
+
 struct api {
+    pthread_mutex_t limit_mu;
+    api_bucket_t *buckets;
+    size_t nbuckets, capbuckets;
     store_t *store;
     api_options_t opt;
     void *daemon; /* struct MHD_Daemon* */

@@ -118,6 +118,35 @@ static int format_index(const char *f)
     return FMT_FOLDED;
 }
 
+/* Takes cost bytes from tenant's bucket; false (→ 429) when they are not there. */
+static bool rate_allow(api_t *a, const char *tenant, size_t cost)
+{
+    if (a->opt.rate_bytes_per_s <= 0)
+        return true;
+    pthread_mutex_lock(&a->limit_mu);
+    api_bucket_t *b = NULL;
+    for (size_t i = 0; i < a->nbuckets; i++)
+        if (!strcmp(a->buckets[i].tenant, tenant))
+            b = &a->buckets[i];
+    int64_t now = clock_mono_ns();
+    if (!b) {
+        xgrow(&a->buckets, &a->capbuckets, a->nbuckets + 1, sizeof(*a->buckets));
+        b = &a->buckets[a->nbuckets++];
+        b->tenant = xstrdup(tenant);
+        b->tokens = a->opt.burst_bytes;
+        b->last_ns = now;
+    }
+    b->tokens += (double)(now - b->last_ns) / 1e9 * a->opt.rate_bytes_per_s;
+    if (b->tokens > a->opt.burst_bytes)
+        b->tokens = a->opt.burst_bytes;
+    b->last_ns = now;
+    bool ok = (double)cost <= b->tokens;
+    if (ok)
+        b->tokens -= (double)cost;
+    pthread_mutex_unlock(&a->limit_mu);
+    return ok;
+}
+
 static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
     if (req->body_too_big) {
@@ -127,6 +156,14 @@ static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
     const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
+    if (!rate_allow(a, tenant, req->body_len)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "ingestion rate limit (%.2f MiB/s, burst %.2f MiB) exceeded "
+                 "for tenant %s", a->opt.rate_bytes_per_s / 1048576.0,
+                 a->opt.burst_bytes / 1048576.0, tenant);
+        api__reply_error(resp, 429, msg);
+        return;
+    }
     int64_t now = clock_now_ns();
     const char *name = arg(req, "name");
     if (!name || !*name) {
@@ -645,10 +682,12 @@ void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
 int api_start(api_t **out, store_t *s, const api_options_t *opt, err_t *err)
 {
     api_t *a = xcalloc(1, sizeof(*a));
+    pthread_mutex_init(&a->limit_mu, NULL);
     a->store = s;
     a->opt = *opt;
     int rc = api__http_start(a, err);
     if (rc) {
+        pthread_mutex_destroy(&a->limit_mu);
         free(a);
         *out = NULL;
         return rc;
@@ -664,5 +703,9 @@ void api_stop(api_t *a)
     if (!a)
         return;
     api__http_stop(a);
+    for (size_t i = 0; i < a->nbuckets; i++)
+        free(a->buckets[i].tenant);
+    free(a->buckets);
+    pthread_mutex_destroy(&a->limit_mu);
     free(a);
 }

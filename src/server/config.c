@@ -118,6 +118,16 @@ static const opt_t OPTS[] = {
      .flags = {"limits.retention", "compactor.blocks-retention-period"}, .type = T_DUR,
      .off = OFF(retention_ns), .def = "0s",
      .help = "Delete blocks older than this; 0 = keep forever."},
+    {.keys = {"limits.ingestion_rate_mb"},
+     .flags = {"limits.ingestion-rate-mb", "distributor.ingestion-rate-limit-mb"},
+     .type = T_FLOAT, .off = OFF(ingestion_rate_mb), .def = "0",
+     .help = "Per-tenant ingest rate in MiB/s of request bodies (429 above it); 0 = no limit "
+             "(Pyroscope defaults to 4)."},
+    {.keys = {"limits.ingestion_burst_size_mb"},
+     .flags = {"limits.ingestion-burst-size-mb", "distributor.ingestion-burst-size-mb"},
+     .type = T_FLOAT, .off = OFF(ingestion_burst_size_mb), .def = "2",
+     .help = "Per-tenant burst above the ingest rate, MiB; a single body larger than this is "
+             "refused while the rate limit is on."},
     {.keys = {"limits.ingestion_body_limit_mb"}, .flags = {"limits.ingestion-body-limit-mb"},
      .type = T_MB, .off = OFF(ingestion_body_limit_bytes), .def = "256",
      .help = "Max request body size in MiB; 0 = unlimited."},
@@ -187,10 +197,6 @@ static const opt_t OPTS[] = {
     {.keys = {"pyroscopedb.min_disk_available_percentage"}, .type = T_FLOAT, .bits = O_IGNORED,
      .def = "0.05"},
     {.keys = {"tenant_settings.*"}, .type = T_ANY, .bits = O_IGNORED},
-    {.keys = {"limits.ingestion_rate_mb"}, .flags = {"distributor.ingestion-rate-limit-mb"},
-     .type = T_FLOAT, .bits = O_IGNORED, .def = "4"},
-    {.keys = {"limits.ingestion_burst_size_mb"}, .flags = {"distributor.ingestion-burst-size-mb"},
-     .type = T_FLOAT, .bits = O_IGNORED, .def = "2"},
     {.keys = {"limits.max_profile_stacktrace_samples"},
      .flags = {"validation.max-profile-stacktrace-samples"}, .type = T_I64, .bits = O_IGNORED,
      .def = "16000"},
@@ -589,7 +595,7 @@ static void store(config_t *cfg, const opt_t *o, const val_t *v)
     case T_MB:
     case T_BYTES:
     case T_DUR: *(int64_t *)field(cfg, o) = v->i; break;
-    case T_FLOAT:
+    case T_FLOAT: *(double *)field(cfg, o) = v->d; break;
     case T_ANY: break;
     }
 }
@@ -1250,7 +1256,7 @@ int config_write_yaml(buf_t *out, const config_t *cfg, bool redact)
             format_duration(*(const int64_t *)cfield(cfg, o), tmp, sizeof(tmp));
             rc = buf_puts(out, tmp);
             break;
-        case T_FLOAT:
+        case T_FLOAT: rc = buf_printf(out, "%.17g", *(const double *)cfield(cfg, o)); break;
         case T_ANY: break;
         }
         if (!rc)

@@ -45,6 +45,8 @@ typedef struct config {
     int64_t max_label_names_per_series;   /* limits.max_label_names_per_series, 30 */
     int64_t max_label_name_length;        /* limits.max_label_name_length, 1024 */
     int64_t max_label_value_length;       /* limits.max_label_value_length, 2048 */
+    double ingestion_rate_mb;             /* limits.ingestion_rate_mb, 0 = no limit */
+    double ingestion_burst_size_mb;       /* limits.ingestion_burst_size_mb, 2 */
     /* tenancy and misc */
     bool multitenancy_enabled;   /* multitenancy_enabled, false */
     bool analytics_reporting_enabled; /* analytics.reporting_enabled: accepted, never used */

@@ -118,6 +118,8 @@ int server_main(int argc, char **argv)
         .max_nodes_default = cfg.max_flamegraph_nodes_default,
         .max_nodes_max = cfg.max_flamegraph_nodes_max,
         .max_nodes_per_profile = (size_t)cfg.max_nodes_per_profile,
+        .rate_bytes_per_s = cfg.ingestion_rate_mb * 1048576.0,
+        .burst_bytes = cfg.ingestion_burst_size_mb * 1048576.0,
     };
     if (store_start(store, &err) || api_start(&api, store, &opt, &err)) {
         fprintf(stderr, "ember server: %s\n", err.msg);
