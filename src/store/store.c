@@ -350,9 +350,16 @@ int store_cut(store_t *s, err_t *err)
     if (!s->frozen) { /* (a frozen head left by a failed cut is retried as it is) */
         pthread_rwlock_wrlock(&s->lock);
         if (head_empty(s->head)) {
+            /* Nothing to cut, so every record of a closed segment is in a block already (a
+             * crash between publishing blocks and removing their WAL segments leaves such
+             * segments behind; replay skipped them). Remove them: they hold their blocks back
+             * from retention (store_retain). */
+            uint64_t active = wal_active_segment(s->wal);
             pthread_rwlock_unlock(&s->lock);
+            if (wal_first_segment(s->wal) < active)
+                rc = wal_remove_upto(s->wal, active - 1, err);
             pthread_mutex_unlock(&s->maint);
-            return 0;
+            return rc;
         }
         uint64_t closed;
         rc = wal_rotate(s->wal, &closed, err);
@@ -550,12 +557,19 @@ int store_retain(store_t *s, int64_t now_ns, size_t *deleted, err_t *err)
         return 0;
     int64_t cutoff = now_ns - s->opt.retention_ns;
     pthread_mutex_lock(&s->maint);
+    uint64_t first_seg = wal_first_segment(s->wal);
     pthread_rwlock_wrlock(&s->lock);
     for (size_t ti = 0; ti < s->ntenants; ti++) {
         store_tenant_blocks_t *t = &s->tenants[ti];
         for (size_t i = 0; i < t->n;) {
             block_t *b = t->blocks[i];
-            if (b->max_ts < cutoff) { /* entirely out: the edge block stays until then */
+            /* a block whose WAL segments are still on disk (a crash between publishing it and
+             * removing them) must stay until they go: without it, replay would bring the
+             * deleted data back into the head at the next start */
+            bool wal_gone = true;
+            for (size_t k = 0; k < b->nwal_segs; k++)
+                wal_gone &= b->wal_segs[k] < first_seg;
+            if (b->max_ts < cutoff && wal_gone) { /* entirely out: the edge block stays */
                 log_info("retention: deleting block %s of tenant %s (newest profile %llds old)",
                          b->ulid, t->tenant, (long long)((now_ns - b->max_ts) / NS_PER_S));
                 remove_block(s, t->tenant, b, true);

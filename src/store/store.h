@@ -18,8 +18,10 @@
  * Compaction (store_compact) merges a tenant's blocks from one compaction window whose WAL
  * segments are gone; the result lists its sources, and startup deletes sources a complete
  * compacted block already covers. Retention (store_retain) deletes blocks entirely older
- * than the retention period. Deletions take effect for new queries at once and the files
- * go when the last running query drops its reference.
+ * than the retention period whose WAL segments are gone (else replay would bring their data
+ * back); a cut with an empty head removes closed segments left behind by a crash.
+ * Deletions take effect for new queries at once and the files go when the last running query
+ * drops its reference.
  */
 #ifndef EMBER_STORE_STORE_H
 #define EMBER_STORE_STORE_H

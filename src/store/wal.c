@@ -218,7 +218,8 @@ int wal_open(wal_t **out, const char *dir, bool fsync_enabled, wal_replay_fn fn,
     }
     if (d)
         closedir(d);
-    qsort(segs, nsegs, sizeof(*segs), cmp_u64);
+    if (nsegs) /* qsort(NULL, 0, ...) is undefined behaviour (UBSan) */
+        qsort(segs, nsegs, sizeof(*segs), cmp_u64);
     int rc = 0;
     size_t total = 0;
     for (size_t i = 0; rc == 0 && i < nsegs; i++) {
