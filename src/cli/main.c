@@ -1,8 +1,9 @@
-/* ember: one executable, subcommands (DESIGN.md §1). Only `server` and `version` exist so
- * far; agent, record and query arrive with their issues. */
+/* ember: one executable, subcommands (DESIGN.md §1): server, query, version; agent and
+ * record arrive with their issues. */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/query_cmd.h"
 #include "server/server.h"
 
 #ifndef EMBER_VERSION
@@ -14,6 +15,7 @@ static void usage(FILE *f)
     fprintf(f, "Usage: ember <command> [flags]\n\n"
                "Commands:\n"
                "  server    run the Ember server (ingest, storage, query; -help for flags)\n"
+               "  query     query a server: merge, series, labels, diff (--help)\n"
                "  version   print the version\n");
 }
 
@@ -26,6 +28,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "server"))
         return server_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "query"))
+        return query_cmd_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "-version") || !strcmp(cmd, "--version")) {
         printf("ember %s\n", EMBER_VERSION);
         return 0;
