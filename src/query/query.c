@@ -1103,7 +1103,12 @@ static const char *legacy_suffix(const labels_t *l)
     const char *name = labels_get(l, PTYPE_L_NAME), *type = labels_get(l, PTYPE_L_TYPE);
     if (!name || !type)
         return NULL;
-    if (!strcmp(name, "process_cpu") && (!strcmp(type, "cpu") || !strcmp(type, "samples")))
+    if (!strcmp(name, "process_cpu") && !strcmp(type, "samples")) {
+        /* pprof CPU profiles carry samples and cpu; the cpu one speaks for the app */
+        const char *pt = labels_get(l, PTYPE_L_PTYPE);
+        return pt && !strcmp(pt, "cpu") ? NULL : "cpu";
+    }
+    if (!strcmp(name, "process_cpu") && !strcmp(type, "cpu"))
         return "cpu";
     if (!strcmp(name, "wall"))
         return "wall";
