@@ -7,6 +7,7 @@
  * bodies ({"code","message"}) with the matching HTTP status, whatever the request codec.
  * Times on this API are Unix milliseconds.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,8 +394,12 @@ static int rpc_merge_profile(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t **out, e
             rc = export_pprof(&raw, &t, &meta);
         free(tmp);
     }
-    if (rc == 0)
-        rc = pb_decode_binary(out, &pbs_google_profile, raw.data ? raw.data : "", raw.len, err);
+    if (rc == 0) {
+        /* our own bytes: no need for the untrusted-input memory budget */
+        pb_opts_t opts = {.ignore_unknown = false, .max_depth = 0, .max_mem = SIZE_MAX};
+        rc = pb_decode_binary_opts(out, &pbs_google_profile, raw.data ? raw.data : "", raw.len,
+                                   &opts, err);
+    }
     buf_release(&raw);
     query_tree_release(&t);
     return rc;
@@ -527,6 +532,19 @@ static const rpc_t RPCS[] = {
      rpc_unimplemented},
 };
 
+/* Whether the Content-Type header names media type `want` exactly (case-insensitively),
+ * parameters such as "; charset=utf-8" aside: "application/jsonx" is not JSON. */
+static bool media_type_is(const char *ct, const char *want)
+{
+    size_t n = strlen(want);
+    if (strncasecmp(ct, want, n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
 static void connect_error(api_resp_t *resp, int code, const char *msg)
 {
     api__reply_error(resp, api_status_for(code), msg);
@@ -552,8 +570,8 @@ void api__connect(api_t *a, const api_req_t *req, api_resp_t *resp)
         return;
     }
     const char *ct = req->content_type ? req->content_type : "";
-    bool json = !strncasecmp(ct, "application/json", 16);
-    bool proto = !strncasecmp(ct, "application/proto", 17);
+    bool json = media_type_is(ct, "application/json");
+    bool proto = media_type_is(ct, "application/proto");
     if (!json && !proto) {
         api__reply_error(resp, 415, "Content-Type must be application/json or application/proto");
         return;
@@ -574,7 +592,8 @@ void api__connect(api_t *a, const api_req_t *req, api_resp_t *resp)
         len = unz.len;
     } else if (req->content_encoding && *req->content_encoding &&
                strcasecmp(req->content_encoding, "identity")) {
-        api__reply_error(resp, 400, "unsupported Content-Encoding");
+        /* Connect: an unsupported compression is code unimplemented */
+        api__reply_error(resp, 501, "unsupported Content-Encoding (gzip and identity are)");
         return;
     }
     pb_obj_t *in = NULL, *out = NULL;
