@@ -121,8 +121,8 @@ static int type_selector(selector_t *sel, const char *type_id, const char *label
 static int64_t max_nodes_of(rpc_ctx_t *c, const pb_obj_t *in, unsigned field, err_t *err)
 {
     int64_t mn = pb_has(in, field) ? pb_get_i64(in, field) : 0;
-    if (mn <= 0)
-        mn = c->a->opt.max_nodes_default;
+    if (mn <= 0) /* the limit bounds what a query asks for, not the default (as Pyroscope) */
+        return c->a->opt.max_nodes_default;
     if (c->a->opt.max_nodes_max > 0 && mn > c->a->opt.max_nodes_max) {
         err_set(err, EMB_EINVAL, "max_nodes %lld exceeds the limit of %lld", (long long)mn,
                 (long long)c->a->opt.max_nodes_max);
@@ -586,6 +586,7 @@ void api__connect(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (req->content_encoding && !strcasecmp(req->content_encoding, "gzip")) {
         if (gz_decompress(&unz, body, len, a->opt.body_limit, &err)) {
             api__reply_error(resp, err.code == EMB_ETOOBIG ? 413 : 400, err.msg);
+            buf_release(&unz); /* holds what was inflated before the error */
             return;
         }
         body = (const uint8_t *)(unz.data ? unz.data : "");

@@ -213,7 +213,8 @@ static void print_top(const char *text, int top)
         }
         line = nl ? nl + 1 : NULL;
     }
-    qsort(rows, n, sizeof(*rows), cmp_row);
+    if (n) /* rows is NULL for an empty profile */
+        qsort(rows, n, sizeof(*rows), cmp_row);
     printf("%14s %7s %14s %7s  %s\n", "self", "self%", "total", "total%", "function");
     for (size_t i = 0; i < n && (int)i < top; i++)
         printf("%14lld %6.2f%% %14lld %6.2f%%  %s\n", rows[i].self,

@@ -371,8 +371,9 @@ int query_render_json(buf_t *out, store_t *st, const char *tenant, const query_r
     int rc = query_selector(&c.sel, q->query, err);
     if (rc)
         return rc;
+    /* the limit bounds what a query asks for, not the default (Pyroscope's ValidateMaxNodes) */
     int64_t max_nodes = q->max_nodes > 0 ? q->max_nodes : lim->max_nodes_default;
-    if (lim->max_nodes_max > 0 && max_nodes > lim->max_nodes_max) {
+    if (q->max_nodes > 0 && lim->max_nodes_max > 0 && max_nodes > lim->max_nodes_max) {
         selector_release(&c.sel);
         return err_set(err, EMB_EINVAL, "max nodes %lld exceeds the limit of %lld",
                        (long long)max_nodes, (long long)lim->max_nodes_max);
@@ -728,8 +729,9 @@ int query_render_diff_json(buf_t *out, store_t *st, const char *tenant, const qu
         return err_set(err, EMB_EINVAL, "left and right queries must select the same profile "
                                         "type");
     }
+    /* the limit bounds what a query asks for, not the default (Pyroscope's ValidateMaxNodes) */
     int64_t max_nodes = l->max_nodes > 0 ? l->max_nodes : lim->max_nodes_default;
-    if (lim->max_nodes_max > 0 && max_nodes > lim->max_nodes_max) {
+    if (l->max_nodes > 0 && lim->max_nodes_max > 0 && max_nodes > lim->max_nodes_max) {
         selector_release(&ls);
         selector_release(&rs);
         return err_set(err, EMB_EINVAL, "max nodes %lld exceeds the limit of %lld",
@@ -815,6 +817,14 @@ int query_diff_top_json(buf_t *out, store_t *st, const char *tenant, const query
     if (rc) {
         selector_release(&ls);
         return err_prefix(err, "rightQuery");
+    }
+    /* shares of different profile types are not comparable (as in /render-diff) */
+    const matcher_t *lm = &ls.m[ls.n - 1], *rm = &rs.m[rs.n - 1];
+    if (strcmp(lm->name, rm->name) || strcmp(lm->value, rm->value)) {
+        selector_release(&ls);
+        selector_release(&rs);
+        return err_set(err, EMB_EINVAL, "left and right queries must select the same profile "
+                                        "type");
     }
     query_tree_t lt, rt;
     memset(&rt, 0, sizeof(rt));
