@@ -20,21 +20,44 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps: all ${#PKGS[@]} packages present"
-  exit 0
+# Node and npm (the Connect client tests in tests/e2e/connect): any node on PATH will do
+# (a NodeSource nodejs ships its own npm and conflicts with Debian's npm package), else
+# Debian's.
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  for p in nodejs npm; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
 fi
 
-echo "deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if ! command -v sudo >/dev/null; then
-    echo "deps: missing packages (${missing[*]}) and not root; install sudo or run" \
-         "'apt-get install ${missing[*]}' as root" >&2
-    exit 1
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#PKGS[@]} packages present"
+else
+  echo "deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "deps: missing packages (${missing[*]}) and not root; install sudo or run" \
+           "'apt-get install ${missing[*]}' as root" >&2
+      exit 1
+    fi
+    SUDO="sudo"
   fi
-  SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# npm packages of tests/e2e/connect, exactly as package-lock.json pins them: `npm ci` only
+# when node_modules is missing or the lock file changed since the last install.
+CONNECT_DIR="$(dirname "$0")/../tests/e2e/connect"
+stamp="$CONNECT_DIR/node_modules/.ember-lock.sha256"
+want="$(sha256sum "$CONNECT_DIR/package-lock.json" | cut -d' ' -f1)"
+if [ ! -d "$CONNECT_DIR/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "deps: npm ci in tests/e2e/connect"
+  (cd "$CONNECT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+else
+  echo "deps: tests/e2e/connect node_modules up to date"
+fi
