@@ -26,6 +26,7 @@ typedef struct api_options {
     int64_t max_nodes_default, max_nodes_max;
     size_t max_nodes_per_profile; /* ingest-time truncation, 0 = off */
     double rate_bytes_per_s, burst_bytes; /* per-tenant ingest limit, rate 0 = off */
+    int64_t max_query_lookback_ns, max_query_length_ns; /* 0 = off */
 } api_options_t;
 
 typedef struct api api_t;
@@ -41,6 +42,10 @@ void api_stop(api_t *a);
 
 /* Validates a tenant id (dskit rules: [A-Za-z0-9!-_.*'()], ≤150 bytes, not "." or ".."). */
 int api_tenant_valid(const char *id, err_t *err);
+
+/* Applies the query range limits: moves *from up to now - lookback (silently, as Pyroscope)
+ * and refuses a range longer than max_query_length (EMB_EINVAL). */
+int api_query_range(const api_options_t *opt, int64_t *from, int64_t *until, err_t *err);
 
 /* HTTP status for an error code (one table, STYLE.md B3). */
 int api_status_for(int code);

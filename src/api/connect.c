@@ -57,6 +57,17 @@ static int time_range(const pb_obj_t *in, unsigned start_field, unsigned end_fie
     return 0;
 }
 
+/* time_range plus the server's query range limits (lookback, length). */
+static int query_range(rpc_ctx_t *c, const pb_obj_t *in, unsigned start_field,
+                       unsigned end_field, bool zero_ok, int64_t *from, int64_t *until,
+                       err_t *err)
+{
+    int rc = time_range(in, start_field, end_field, zero_ok, from, until, err);
+    if (rc == 0 && *from != INT64_MIN)
+        rc = api_query_range(&c->a->opt, from, until, err);
+    return rc;
+}
+
 /* Parses matchers (selectors without a metric are fine here). */
 static int parse_matchers(selector_t **out, size_t *n, const pb_obj_t *in, unsigned field,
                           err_t *err)
@@ -346,7 +357,7 @@ static int merge_request(rpc_ctx_t *c, const pb_obj_t *in, query_tree_t *t, int6
 {
     memset(t, 0, sizeof(*t));
     selector_t sel;
-    int rc = time_range(in, 3, 4, false, from, until, err);
+    int rc = query_range(c, in, 3, 4, false, from, until, err);
     if (rc == 0)
         rc = type_selector(&sel, pb_get_str(in, 1u), pb_get_str(in, 2u), err);
     if (rc)
@@ -408,7 +419,7 @@ static int rpc_merge_profile(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t **out, e
 static int rpc_select_series(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out, err_t *err)
 {
     int64_t from, until;
-    int rc = time_range(in, 3, 4, false, &from, &until, err);
+    int rc = query_range(c, in, 3, 4, false, &from, &until, err);
     double step = pb_get_double(in, 6u);
     if (rc == 0 && !(step > 0))
         rc = err_set(err, EMB_EINVAL, "step must be a positive number of seconds");

@@ -223,9 +223,25 @@ static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
     resp->status = 200;
 }
 
+int api_query_range(const api_options_t *opt, int64_t *from, int64_t *until, err_t *err)
+{
+    if (opt->max_query_lookback_ns > 0) {
+        int64_t oldest = clock_now_ns() - opt->max_query_lookback_ns;
+        if (*from < oldest)
+            *from = oldest;
+        if (*until < *from)
+            *until = *from;
+    }
+    if (opt->max_query_length_ns > 0 && *until - *from > opt->max_query_length_ns)
+        return err_set(err, EMB_EINVAL, "the query time range exceeds the limit "
+                       "(max_query_length %llds)",
+                       (long long)(opt->max_query_length_ns / NS_PER_S));
+    return 0;
+}
+
 /* from/until with Pyroscope's defaults; a bound that parses to 0 is an error (§3.1). */
-static bool time_range(const api_req_t *req, api_resp_t *resp, int64_t *from, int64_t *until,
-                       int64_t def_from_ago)
+static bool time_range(const api_options_t *opt, const api_req_t *req, api_resp_t *resp,
+                       int64_t *from, int64_t *until, int64_t def_from_ago)
 {
     int64_t now = clock_now_ns();
     const char *f = arg(req, "from"), *u = arg(req, "until");
@@ -237,6 +253,11 @@ static bool time_range(const api_req_t *req, api_resp_t *resp, int64_t *from, in
     }
     if (*from > *until) {
         api__reply_error(resp, 400, "from is after until");
+        return false;
+    }
+    err_t err = {0, ""};
+    if (api_query_range(opt, from, until, &err)) {
+        api__reply_error(resp, 400, err.msg);
         return false;
     }
     return true;
@@ -304,7 +325,7 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
     query_render_t r;
     memset(&r, 0, sizeof(r));
     r.query = q;
-    if (!time_range(req, resp, &r.from_ns, &r.until_ns, 3600 * NS_PER_S))
+    if (!time_range(&a->opt, req, resp, &r.from_ns, &r.until_ns, 3600 * NS_PER_S))
         return;
     const char *mn = arg(req, "maxNodes");
     if (!mn || !*mn)
@@ -336,8 +357,8 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
 }
 
 /* One side of /render-diff: <side>Query, <side>From, <side>Until. */
-static bool diff_side(const api_req_t *req, api_resp_t *resp, const char *side,
-                      query_render_t *out)
+static bool diff_side(const api_options_t *opt, const api_req_t *req, api_resp_t *resp,
+                      const char *side, query_render_t *out)
 {
     char k[32];
     int64_t now = clock_now_ns();
@@ -359,6 +380,11 @@ static bool diff_side(const api_req_t *req, api_resp_t *resp, const char *side,
         api__reply_error(resp, 400, "from is after until");
         return false;
     }
+    err_t err = {0, ""};
+    if (api_query_range(opt, &out->from_ns, &out->until_ns, &err)) {
+        api__reply_error(resp, 400, err.msg);
+        return false;
+    }
     return true;
 }
 
@@ -370,7 +396,8 @@ static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
     query_render_t l, r;
     memset(&l, 0, sizeof(l));
     memset(&r, 0, sizeof(r));
-    if (!diff_side(req, resp, "left", &l) || !diff_side(req, resp, "right", &r))
+    if (!diff_side(&a->opt, req, resp, "left", &l) ||
+        !diff_side(&a->opt, req, resp, "right", &r))
         return;
     const char *mn = arg(req, "maxNodes");
     if (!mn || !*mn)
@@ -401,7 +428,8 @@ static void h_diff_top(api_t *a, const api_req_t *req, api_resp_t *resp)
     query_render_t l, r;
     memset(&l, 0, sizeof(l));
     memset(&r, 0, sizeof(r));
-    if (!diff_side(req, resp, "left", &l) || !diff_side(req, resp, "right", &r))
+    if (!diff_side(&a->opt, req, resp, "left", &l) ||
+        !diff_side(&a->opt, req, resp, "right", &r))
         return;
     size_t limit = 20;
     const char *lim = arg(req, "limit");
@@ -428,7 +456,7 @@ static void h_labels(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (!tenant)
         return;
     int64_t from, until;
-    if (!time_range(req, resp, &from, &until, 3600 * NS_PER_S))
+    if (!time_range(&a->opt, req, resp, &from, &until, 3600 * NS_PER_S))
         return;
     err_t err = {0, ""};
     if (query_label_names(&resp->body, a->store, tenant, arg(req, "query"), from, until,
@@ -452,7 +480,7 @@ static void h_label_values(api_t *a, const api_req_t *req, api_resp_t *resp, boo
     int64_t from = 0, until = INT64_MAX;
     /* Pyroscope 1.x ignores the range on /pyroscope/label-values; pre-1.0 honours it */
     if (!v1 || arg(req, "from") || arg(req, "until"))
-        if (!time_range(req, resp, &from, &until, 3600 * NS_PER_S))
+        if (!time_range(&a->opt, req, resp, &from, &until, 3600 * NS_PER_S))
             return;
     err_t err = {0, ""};
     if (query_label_values(&resp->body, a->store, tenant, label, arg(req, "query"), from,

@@ -128,6 +128,16 @@ static const opt_t OPTS[] = {
      .type = T_FLOAT, .off = OFF(ingestion_burst_size_mb), .def = "2",
      .help = "Per-tenant burst above the ingest rate, MiB; a single body larger than this is "
              "refused while the rate limit is on."},
+    {.keys = {"limits.max_query_lookback"},
+     .flags = {"limits.max-query-lookback", "querier.max-query-lookback"}, .type = T_DUR,
+     .off = OFF(max_query_lookback_ns), .def = "0s",
+     .help = "Queries see no data older than this (the start is moved up silently); 0 = no "
+             "limit (Pyroscope defaults to 1w)."},
+    {.keys = {"limits.max_query_length"},
+     .flags = {"limits.max-query-length", "querier.max-query-length"}, .type = T_DUR,
+     .off = OFF(max_query_length_ns), .def = "0s",
+     .help = "Longest time range one query may ask for (400 above it); 0 = no limit "
+             "(Pyroscope defaults to 1d; Ember's rollups make month-long queries cheap)."},
     {.keys = {"limits.ingestion_body_limit_mb"}, .flags = {"limits.ingestion-body-limit-mb"},
      .type = T_MB, .off = OFF(ingestion_body_limit_bytes), .def = "256",
      .help = "Max request body size in MiB; 0 = unlimited."},
@@ -221,10 +231,6 @@ static const opt_t OPTS[] = {
      .def = "0"},
     {.keys = {"limits.max_sessions_per_series"}, .flags = {"validation.max-sessions-per-series"},
      .type = T_I64, .bits = O_IGNORED, .def = "0"},
-    {.keys = {"limits.max_query_lookback"}, .flags = {"querier.max-query-lookback"},
-     .type = T_DUR, .bits = O_IGNORED, .def = "1w"},
-    {.keys = {"limits.max_query_length"}, .flags = {"querier.max-query-length"}, .type = T_DUR,
-     .bits = O_IGNORED, .def = "1d"},
     {.keys = {"limits.disable_label_sanitization"}, .type = T_BOOL, .bits = O_IGNORED,
      .def = "true"},
     {.keys = {"limits.retention_period"}, .flags = {"retention-period"}, .type = T_DUR,

@@ -46,6 +46,8 @@ typedef struct config {
     int64_t max_label_name_length;        /* limits.max_label_name_length, 1024 */
     int64_t max_label_value_length;       /* limits.max_label_value_length, 2048 */
     double ingestion_rate_mb;             /* limits.ingestion_rate_mb, 0 = no limit */
+    int64_t max_query_lookback_ns;        /* limits.max_query_lookback, 0 = no limit */
+    int64_t max_query_length_ns;          /* limits.max_query_length, 0 = no limit */
     double ingestion_burst_size_mb;       /* limits.ingestion_burst_size_mb, 2 */
     /* tenancy and misc */
     bool multitenancy_enabled;   /* multitenancy_enabled, false */

@@ -120,6 +120,8 @@ int server_main(int argc, char **argv)
         .max_nodes_per_profile = (size_t)cfg.max_nodes_per_profile,
         .rate_bytes_per_s = cfg.ingestion_rate_mb * 1048576.0,
         .burst_bytes = cfg.ingestion_burst_size_mb * 1048576.0,
+        .max_query_lookback_ns = cfg.max_query_lookback_ns,
+        .max_query_length_ns = cfg.max_query_length_ns,
     };
     if (store_start(store, &err) || api_start(&api, store, &opt, &err)) {
         fprintf(stderr, "ember server: %s\n", err.msg);

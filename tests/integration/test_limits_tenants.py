@@ -178,3 +178,32 @@ def test_max_flamegraph_nodes(limited):
     assert int(fg["total"]) == 150 * 151 // 2 * NS and "other" in fg["names"]
     r = rpc(limited, "SelectMergeStacktraces", m, tenant=A)
     assert r.status == 200 and len(r.json()["flamegraph"]["names"]) == 152, r  # all kept
+
+
+def test_query_length_and_lookback(make_server):
+    """limits.max_query_length refuses longer ranges on /render, diffs and Connect;
+    limits.max_query_lookback silently moves the start up, hiding older data."""
+    srv = make_server("-limits.max-query-length=1h", "-limits.max-query-lookback=2h")
+    app = uniq("qlim")
+    t = now()
+    assert srv.post_ingest(app + ".cpu", b"old 1\n", from_=str(t - 3 * 3600),
+                           sampleRate="0").status == 200
+    assert srv.post_ingest(app + ".cpu", b"new 2\n", from_=str(t - 1800),
+                           sampleRate="0").status == 200
+    q = "process_cpu:samples:count::{service_name=\"%s\"}" % app
+    r = srv.request("GET", "/render?" + encode_params(dict(query=q, from_="now-2h", until="now")))
+    doc = assert_json_error(r, 400, "invalid_argument")
+    assert "max_query_length" in doc["message"], doc
+    r = srv.request("GET", "/render?" + encode_params(dict(query=q, from_="now-50m", until="now")))
+    assert r.status == 200 and r.json()["flamebearer"]["numTicks"] == 2
+    # 3 h ago is beyond the 2 h lookback: the range is clamped to nothing
+    r = srv.request("GET", "/render?" + encode_params(dict(query=q, from_="now-200m",
+                                                           until="now-170m")))
+    assert r.status == 200 and r.json()["flamebearer"]["numTicks"] == 0
+    ms = t * 1000
+    r = rpc(srv, "SelectMergeStacktraces",
+            {"profileTypeID": "process_cpu:samples:count::",
+             "labelSelector": "{service_name=\"%s\"}" % app,
+             "start": ms - 2 * 3600 * 1000, "end": ms})
+    doc = assert_json_error(r, 400, "invalid_argument")
+    assert "max_query_length" in doc["message"], doc
