@@ -16,6 +16,7 @@ CLIENTS=${BENCH_CLIENTS:-16}
 STEADY_ROUNDS=${BENCH_STEADY_ROUNDS:-360}
 STEADY_HOURS=${BENCH_STEADY_HOURS:-3}
 t_start=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 corpus=$BUILD/bench-corpus
 if [ ! -f "$corpus/cpu-007.pb.gz" ]; then
   echo "==> generating Go pprof corpus in $corpus"
@@ -190,6 +191,7 @@ RSS:
   100 services steady ingest ($s_rate profiles/s), max VmRSS per simulated hour (MB):$s_rss
   after the last cut $s_cut MB; compacting the $STEADY_HOURS hourly blocks: ${c_s:-} s, VmHWM ${c_hwm:-} MB
 24 h heap /render median $heap_med ms
-total bench time $(( $(date +%s) - t_start )) s
+total bench time $(( $(date +%s) - t_start )) s on $(nproc) cores; load average $load_start at the start,
+$(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine makes every figure noisier)
 ====================================================================
 EOF
