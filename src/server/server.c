@@ -85,6 +85,10 @@ int server_main(int argc, char **argv)
      * one and pay first-touch page faults every time. Keep them on the heap instead. */
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    /* One arena per HTTP thread would each keep freed memory; with the high trim threshold
+     * RSS then grows hour after hour (make bench: 55 → 161 MB over 6 h of 100 services,
+     * 54–61 MB steady with two arenas, no measurable throughput cost). */
+    mallopt(M_ARENA_MAX, 2);
 
     /* Signals are handled by sigwait in this thread; block them before threads start. */
     sigset_t set;
