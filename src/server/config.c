@@ -96,6 +96,10 @@ static const opt_t OPTS[] = {
     {.keys = {"storage.compaction_window"}, .flags = {"storage.compaction-window"},
      .type = T_DUR, .off = OFF(compaction_window_ns), .def = "24h",
      .help = "Blocks whose data lies in one window of this length are merged into one."},
+    {.keys = {"storage.compaction_max_samples"}, .flags = {"storage.compaction-max-samples"},
+     .type = T_I64, .off = OFF(compaction_max_samples), .def = "20000000",
+     .help = "Most samples one compaction merges (it holds them in memory, ~40 bytes each); "
+             "blocks beyond it stay separate. 0 = no cap."},
     {.keys = {"storage.s3.bucket_name"}, .flags = {"storage.s3.bucket-name"}, .type = T_STR,
      .off = OFF(s3_bucket_name), .def = "", .help = "S3 bucket name."},
     {.keys = {"storage.s3.endpoint"}, .flags = {"storage.s3.endpoint"}, .type = T_STR,

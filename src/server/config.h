@@ -34,6 +34,7 @@ typedef struct config {
     bool wal_fsync;              /* storage.wal_fsync, true; false only for benchmarks */
     int64_t block_duration_ns;   /* storage.block_duration (pyroscopedb.max_block_duration), 1h */
     int64_t compaction_window_ns;/* storage.compaction_window, 24h */
+    int64_t compaction_max_samples; /* storage.compaction_max_samples, 20M */
     /* limits */
     int64_t max_nodes_per_profile;     /* limits.max_nodes_per_profile, 0 = unlimited */
     int64_t retention_ns;              /* limits.retention (also

@@ -525,10 +525,17 @@ int store_compact(store_t *s, size_t *merged, err_t *err)
         }
         pthread_rwlock_unlock(&s->lock);
         qsort(el, n, sizeof(*el), cmp_block_min);
+        /* Compaction holds its sources' samples in memory, so a merge stops adding blocks
+         * at compaction_max_samples: RSS is bounded by that setting, not by data size. */
+        uint64_t cap = s->opt.compaction_max_samples ? s->opt.compaction_max_samples : UINT64_MAX;
         for (size_t i = 0; i < n;) {
             size_t j = i;
-            while (j < n && el[j]->min_ts / w == el[i]->min_ts / w)
+            uint64_t samples = 0;
+            while (j < n && el[j]->min_ts / w == el[i]->min_ts / w &&
+                   (j == i || samples + el[j]->nsamples <= cap)) {
+                samples += el[j]->nsamples;
                 j++;
+            }
             if (rc == 0 && j - i >= 2) {
                 rc = compact_group(s, names[ti], el + i, j - i, err);
                 if (rc == 0)

@@ -41,6 +41,7 @@ typedef struct store_options {
     int64_t block_duration_ns;      /* cut period, 0 = never cut automatically */
     int64_t retention_ns;           /* 0 = keep forever */
     int64_t compaction_window_ns;   /* blocks in one window merge, 0 = 24 h */
+    uint64_t compaction_max_samples; /* most samples one merge loads, 0 = no cap */
 } store_options_t;
 
 typedef struct store_tenant_blocks {

@@ -185,3 +185,40 @@ def test_background_cut_and_compaction(make_server):
     verify("after background compaction")
     srv.restart()
     verify("after restart")
+
+
+import urllib.parse
+
+
+def _four_small_blocks(srv, app, base):
+    for k in range(4):
+        body = ("main;a%d 1\nmain;b%d 2\nmain;c%d 3\n" % (k, k, k)).encode()
+        assert srv.post_ingest(app + ".cpu", body, from_=str(base + 60 * k),
+                               sampleRate="0").status == 200
+        admin(srv, "cut")
+    assert len(block_dirs(srv)) == 4
+
+
+def _total(srv, app, base):
+    q = "process_cpu:samples:count::{service_name=\"%s\"}" % app
+    r = srv.request("GET", "/render?query=%s&from=%d&until=%d" % (urllib.parse.quote(q),
+                                                                 base - 60, base + 600))
+    assert r.status == 200, r
+    return r.json()["flamebearer"]["numTicks"]
+
+
+def test_compaction_respects_the_sample_cap(make_server):
+    """storage.compaction_max_samples bounds what one merge loads (and so its memory): four
+    blocks of 3 samples merge pairwise under a cap of 6 and not at all under a cap of 5;
+    totals never change."""
+    base = now() - 7200
+    base -= base % 3600
+    for cap, merged, left in ((6, 4, 2), (5, 0, 4)):
+        srv = make_server("-storage.compaction-max-samples=%d" % cap)
+        app = uniq("cap")
+        _four_small_blocks(srv, app, base)
+        assert _total(srv, app, base) == 4 * 6
+        doc = admin(srv, "compact")
+        assert doc["blocksAffected"] == merged, (cap, doc)
+        assert len(block_dirs(srv)) == left, cap
+        assert _total(srv, app, base) == 4 * 6
