@@ -263,6 +263,25 @@ static bool time_range(const api_options_t *opt, const api_req_t *req, api_resp_
     return true;
 }
 
+/* maxNodes (or max-nodes; 0 when absent); false after answering 400. */
+static bool max_nodes_param(const api_req_t *req, api_resp_t *resp, int64_t *out)
+{
+    const char *mn = arg(req, "maxNodes");
+    if (!mn || !*mn)
+        mn = arg(req, "max-nodes");
+    *out = 0;
+    if (mn && *mn) {
+        char *end;
+        long long v = strtoll(mn, &end, 10);
+        if (*end || v < 0) {
+            api__reply_error(resp, 400, "maxNodes must be a non-negative integer");
+            return false;
+        }
+        *out = v;
+    }
+    return true;
+}
+
 /* /render?format=pprof|collapsed (the pre-1.0 exports): the merged tree as gzipped pprof
  * or folded text. */
 static void render_export(api_t *a, const char *tenant, const query_render_t *r, bool pprof,
@@ -327,18 +346,8 @@ static void h_render(api_t *a, const api_req_t *req, api_resp_t *resp)
     r.query = q;
     if (!time_range(&a->opt, req, resp, &r.from_ns, &r.until_ns, 3600 * NS_PER_S))
         return;
-    const char *mn = arg(req, "maxNodes");
-    if (!mn || !*mn)
-        mn = arg(req, "max-nodes");
-    if (mn && *mn) {
-        char *end;
-        long long v = strtoll(mn, &end, 10);
-        if (*end || v < 0) {
-            api__reply_error(resp, 400, "maxNodes must be a non-negative integer");
-            return;
-        }
-        r.max_nodes = v;
-    }
+    if (!max_nodes_param(req, resp, &r.max_nodes))
+        return;
     r.group_by = arg(req, "groupBy");
     const char *agg = arg(req, "aggregation");
     r.avg = agg && !strcmp(agg, "avg");
@@ -399,18 +408,8 @@ static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (!diff_side(&a->opt, req, resp, "left", &l) ||
         !diff_side(&a->opt, req, resp, "right", &r))
         return;
-    const char *mn = arg(req, "maxNodes");
-    if (!mn || !*mn)
-        mn = arg(req, "max-nodes");
-    if (mn && *mn) {
-        char *end;
-        long long v = strtoll(mn, &end, 10);
-        if (*end || v < 0) {
-            api__reply_error(resp, 400, "maxNodes must be a non-negative integer");
-            return;
-        }
-        l.max_nodes = v;
-    }
+    if (!max_nodes_param(req, resp, &l.max_nodes))
+        return;
     query_limits_t lim = {a->opt.max_nodes_default, a->opt.max_nodes_max};
     err_t err = {0, ""};
     if (query_render_diff_json(&resp->body, a->store, tenant, &l, &r, &lim, &err)) {

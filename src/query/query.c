@@ -709,26 +709,37 @@ void query_tree_align(query_tree_t *left, const query_tree_t *right, int64_t **r
     *right_tot = rt;
 }
 
+/* Both sides' selectors for a diff; the profile types must match (shares or trees of
+ * different types are not comparable). OUT: ls, rs (release both on success only). */
+static int diff_selectors(selector_t *ls, selector_t *rs, const char *left, const char *right,
+                          err_t *err)
+{
+    int rc = query_selector(ls, left, err);
+    if (rc)
+        return err_prefix(err, "leftQuery");
+    rc = query_selector(rs, right, err);
+    if (rc) {
+        selector_release(ls);
+        return err_prefix(err, "rightQuery");
+    }
+    /* query_selector appends the type matchers last */
+    const matcher_t *lm = &ls->m[ls->n - 1], *rm = &rs->m[rs->n - 1];
+    if (strcmp(lm->name, rm->name) || strcmp(lm->value, rm->value)) {
+        selector_release(ls);
+        selector_release(rs);
+        return err_set(err, EMB_EINVAL, "left and right queries must select the same profile "
+                                        "type");
+    }
+    return 0;
+}
+
 int query_render_diff_json(buf_t *out, store_t *st, const char *tenant, const query_render_t *l,
                            const query_render_t *r, const query_limits_t *lim, err_t *err)
 {
     selector_t ls, rs;
-    int rc = query_selector(&ls, l->query, err);
+    int rc = diff_selectors(&ls, &rs, l->query, r->query, err);
     if (rc)
-        return err_prefix(err, "leftQuery");
-    rc = query_selector(&rs, r->query, err);
-    if (rc) {
-        selector_release(&ls);
-        return err_prefix(err, "rightQuery");
-    }
-    /* profile types must match: compare the type matchers query_selector appended */
-    const matcher_t *lm = &ls.m[ls.n - 1], *rm = &rs.m[rs.n - 1];
-    if (strcmp(lm->name, rm->name) || strcmp(lm->value, rm->value)) {
-        selector_release(&ls);
-        selector_release(&rs);
-        return err_set(err, EMB_EINVAL, "left and right queries must select the same profile "
-                                        "type");
-    }
+        return rc;
     /* the limit bounds what a query asks for, not the default (Pyroscope's ValidateMaxNodes) */
     int64_t max_nodes = l->max_nodes > 0 ? l->max_nodes : lim->max_nodes_default;
     if (l->max_nodes > 0 && lim->max_nodes_max > 0 && max_nodes > lim->max_nodes_max) {
@@ -810,22 +821,9 @@ int query_diff_top_json(buf_t *out, store_t *st, const char *tenant, const query
                         const query_render_t *r, size_t limit, err_t *err)
 {
     selector_t ls, rs;
-    int rc = query_selector(&ls, l->query, err);
+    int rc = diff_selectors(&ls, &rs, l->query, r->query, err);
     if (rc)
-        return err_prefix(err, "leftQuery");
-    rc = query_selector(&rs, r->query, err);
-    if (rc) {
-        selector_release(&ls);
-        return err_prefix(err, "rightQuery");
-    }
-    /* shares of different profile types are not comparable (as in /render-diff) */
-    const matcher_t *lm = &ls.m[ls.n - 1], *rm = &rs.m[rs.n - 1];
-    if (strcmp(lm->name, rm->name) || strcmp(lm->value, rm->value)) {
-        selector_release(&ls);
-        selector_release(&rs);
-        return err_set(err, EMB_EINVAL, "left and right queries must select the same profile "
-                                        "type");
-    }
+        return rc;
     query_tree_t lt, rt;
     memset(&rt, 0, sizeof(rt));
     rc = query_merge_tree(&lt, st, tenant, &ls, l->from_ns, l->until_ns, err);
