@@ -595,7 +595,7 @@ static void h_admin(api_t *a, const api_req_t *req, api_resp_t *resp)
     int rc;
     const char *what = req->path + strlen("/api/v1/admin/");
     if (!strcmp(what, "cut"))
-        rc = store_cut(a->store, &err);
+        rc = store_cut(a->store, &n, &err);
     else if (!strcmp(what, "compact"))
         rc = store_compact(a->store, &n, &err);
     else

@@ -343,8 +343,9 @@ static bool head_empty(head_t *h)
     return empty;
 }
 
-int store_cut(store_t *s, err_t *err)
+int store_cut(store_t *s, size_t *nblocks, err_t *err)
 {
+    *nblocks = 0;
     pthread_mutex_lock(&s->maint);
     int rc = 0;
     if (!s->frozen) { /* (a frozen head left by a failed cut is retried as it is) */
@@ -401,6 +402,7 @@ int store_cut(store_t *s, err_t *err)
     free(tenants);
     free(blocks);
     atomic_fetch_add(&s->cuts, 1);
+    *nblocks = n;
     log_info("cut %zu blocks from the head (WAL segments up to %llu)", n,
              (unsigned long long)last);
     pthread_mutex_unlock(&s->maint);
@@ -597,7 +599,11 @@ int store_retain(store_t *s, int64_t now_ns, size_t *deleted, err_t *err)
 static void *maintenance(void *arg)
 {
     store_t *s = arg;
-    int64_t last_cut = clock_mono_ns();
+    /* Cuts happen when the wall clock crosses a multiple of block_duration (the top of the
+     * hour for 1h), so live blocks line up with compaction windows instead of straddling
+     * midnight and never merging. */
+    int64_t d = s->opt.block_duration_ns;
+    int64_t next_cut = d > 0 ? (clock_now_ns() / d + 1) * d : INT64_MAX;
     pthread_mutex_lock(&s->stop_mu);
     while (!s->stopping) {
         struct timespec ts;
@@ -609,10 +615,10 @@ static void *maintenance(void *arg)
         pthread_mutex_unlock(&s->stop_mu);
         err_t err = {0, ""};
         size_t n;
-        if (s->opt.block_duration_ns > 0 &&
-            clock_mono_ns() - last_cut >= s->opt.block_duration_ns) {
-            last_cut = clock_mono_ns();
-            if (store_cut(s, &err))
+        int64_t now = clock_now_ns();
+        if (now >= next_cut) {
+            next_cut = (now / d + 1) * d;
+            if (store_cut(s, &n, &err))
                 log_error("block cut: %s", err.msg);
             else if (store_compact(s, &n, &err))
                 log_error("compaction: %s", err.msg);

@@ -38,7 +38,7 @@
 
 typedef struct store_options {
     bool fsync;
-    int64_t block_duration_ns;      /* cut period, 0 = never cut automatically */
+    int64_t block_duration_ns;      /* cut at every multiple of it (wall clock), 0 = never */
     int64_t retention_ns;           /* 0 = keep forever */
     int64_t compaction_window_ns;   /* blocks in one window merge, 0 = 24 h */
     uint64_t compaction_max_samples; /* most samples one merge loads, 0 = no cap */
@@ -79,8 +79,9 @@ void store_snapshot_get(store_t *s, const char *tenant, int64_t from, int64_t un
                         store_snapshot_t *out);
 void store_snapshot_put(store_snapshot_t *snap);
 
-/* Cuts the head into blocks now (also run by the background thread every block_duration). */
-int store_cut(store_t *s, err_t *err);
+/* Cuts the head into blocks now (also run by the background thread every block_duration).
+ * OUT: *nblocks, the blocks written (one per tenant with data). */
+int store_cut(store_t *s, size_t *nblocks, err_t *err);
 /* Compacts every tenant's eligible blocks; *merged counts blocks replaced. */
 int store_compact(store_t *s, size_t *merged, err_t *err);
 /* Deletes blocks older than retention (now_ns - retention). */
