@@ -12,8 +12,6 @@ import pytest
 def go_bin():
     go = shutil.which("go") or ("/usr/bin/go" if os.path.exists("/usr/bin/go") else None)
     if go is None:
-        if os.environ.get("EMBER_SKIP_GO") == "1":
-            pytest.skip("go not installed and EMBER_SKIP_GO=1")
         pytest.fail("go (Debian golang-go) is needed for go tool pprof; scripts/deps.sh installs it")
     return go
 

@@ -3,8 +3,8 @@
 buf CLI from npm) from our proto/ files, ingests known folded profiles and calls every
 querier.v1.QuerierService method in JSON and in binary mode, checking the values.
 
-The npm packages come from scripts/deps.sh (`npm ci` in tests/e2e/connect). EMBER_SKIP_NODE=1
-skips this file when node is missing instead of failing.
+The npm packages come from scripts/deps.sh (`npm ci` in tests/e2e/connect); without node the
+test fails rather than skips.
 """
 
 import os
@@ -19,11 +19,9 @@ from embertest import REPO
 CONNECT_DIR = REPO / "tests" / "e2e" / "connect"
 
 
-def node_or_skip():
+def node_or_fail():
     node = shutil.which("node") or ("/usr/bin/node" if os.path.exists("/usr/bin/node") else None)
     if node is None:
-        if os.environ.get("EMBER_SKIP_NODE") == "1":
-            pytest.skip("node not installed and EMBER_SKIP_NODE=1")
         pytest.fail("node is needed for the Connect client test; scripts/deps.sh installs it")
     if not (CONNECT_DIR / "node_modules" / ".bin" / "buf").exists():
         pytest.fail("tests/e2e/connect/node_modules is missing: run scripts/deps.sh "
@@ -32,7 +30,7 @@ def node_or_skip():
 
 
 def test_connect_node_client_every_method_json_and_binary(make_server, tmp_path):
-    node = node_or_skip()
+    node = node_or_fail()
     srv = make_server("-auth.multitenancy-enabled=true")
     env = dict(os.environ)
     env.update(EMBER_URL="http://127.0.0.1:%d" % srv.port, BUF_CACHE_DIR=str(tmp_path / "buf"),
