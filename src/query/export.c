@@ -7,22 +7,11 @@
 #include <string.h>
 
 #include "base/mem.h"
-
-static int pb_varint(buf_t *b, uint64_t v)
-{
-    uint8_t x[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        x[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    x[n++] = (uint8_t)v;
-    return buf_append(b, x, n);
-}
+#include "base/varint.h"
 
 static int pb_tag(buf_t *b, uint32_t field, uint32_t wire)
 {
-    return pb_varint(b, (uint64_t)field << 3 | wire);
+    return varint_put(b, (uint64_t)field << 3 | wire);
 }
 
 static int pb_uint(buf_t *b, uint32_t field, uint64_t v)
@@ -30,14 +19,14 @@ static int pb_uint(buf_t *b, uint32_t field, uint64_t v)
     if (v == 0)
         return 0;
     int rc = pb_tag(b, field, 0);
-    return rc ? rc : pb_varint(b, v);
+    return rc ? rc : varint_put(b, v);
 }
 
 static int pb_bytes(buf_t *b, uint32_t field, const void *p, size_t n)
 {
     int rc = pb_tag(b, field, 2);
     if (rc == 0)
-        rc = pb_varint(b, n);
+        rc = varint_put(b, n);
     if (rc == 0 && n)
         rc = buf_append(b, p, n);
     return rc;
@@ -88,13 +77,13 @@ int export_pprof(buf_t *out, const query_tree_t *t, const export_meta_t *meta)
         buf_reset(&m);
         buf_t packed = BUF_INIT;
         for (size_t k = 0; rc == 0 && k < d; k++)
-            rc = pb_varint(&packed, locs[k]);
+            rc = varint_put(&packed, locs[k]);
         if (rc == 0)
             rc = pb_bytes(&m, 1, packed.data ? packed.data : "", packed.len);
         buf_release(&packed);
         buf_t vals = BUF_INIT;
         if (rc == 0)
-            rc = pb_varint(&vals, (uint64_t)t->self[i]);
+            rc = varint_put(&vals, (uint64_t)t->self[i]);
         if (rc == 0)
             rc = pb_bytes(&m, 2, vals.data, vals.len);
         buf_release(&vals);

@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/varint.h"
 #include "store/crash.h"
 #include "store/fsutil.h"
 
@@ -42,20 +43,6 @@ static int put_u64(buf_t *b, uint64_t v)
         x[i] = (uint8_t)(v >> (8 * i));
     return buf_append(b, x, 8);
 }
-
-static int put_uv(buf_t *b, uint64_t v)
-{
-    uint8_t x[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        x[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    x[n++] = (uint8_t)v;
-    return buf_append(b, x, n);
-}
-
-static int put_sv(buf_t *b, int64_t v) { return put_uv(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -189,18 +176,18 @@ static int cw_add(chunk_writer_t *w, int64_t ts, const pair_t *p, size_t n)
     int64_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += p[i].value;
-    int rc = put_sv(&w->a, ts - w->prev_ts);
+    int rc = varint_put_signed(&w->a, ts - w->prev_ts);
     if (rc == 0)
-        rc = put_sv(&w->a, total);
+        rc = varint_put_signed(&w->a, total);
     if (rc == 0)
-        rc = put_uv(&w->a, n);
+        rc = varint_put(&w->a, n);
     uint32_t prev = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = put_uv(&w->b, p[i].node - prev);
+        rc = varint_put(&w->b, p[i].node - prev);
         prev = p[i].node;
     }
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = put_sv(&w->b, p[i].value);
+        rc = varint_put_signed(&w->b, p[i].value);
     if (w->n == 0 || ts < w->min_ts)
         w->min_ts = ts;
     if (w->n == 0 || ts > w->max_ts)
