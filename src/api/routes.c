@@ -264,22 +264,31 @@ static bool time_range(const api_options_t *opt, const api_req_t *req, api_resp_
 }
 
 /* maxNodes (or max-nodes; 0 when absent); false after answering 400. */
+/* A non-negative integer parameter (text, NULL or "" = keep *out); false after answering
+ * 400 naming it. */
+static bool uint_param(const char *text, const char *name, api_resp_t *resp, int64_t *out)
+{
+    if (!text || !*text)
+        return true;
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (*end || v < 0) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%s must be a non-negative integer", name);
+        api__reply_error(resp, 400, msg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static bool max_nodes_param(const api_req_t *req, api_resp_t *resp, int64_t *out)
 {
     const char *mn = arg(req, "maxNodes");
     if (!mn || !*mn)
         mn = arg(req, "max-nodes");
     *out = 0;
-    if (mn && *mn) {
-        char *end;
-        long long v = strtoll(mn, &end, 10);
-        if (*end || v < 0) {
-            api__reply_error(resp, 400, "maxNodes must be a non-negative integer");
-            return false;
-        }
-        *out = v;
-    }
-    return true;
+    return uint_param(mn, "maxNodes", resp, out);
 }
 
 /* /render?format=pprof|collapsed (the pre-1.0 exports): the merged tree as gzipped pprof
@@ -397,16 +406,25 @@ static bool diff_side(const api_options_t *opt, const api_req_t *req, api_resp_t
     return true;
 }
 
-static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
+/* Tenant and both sides of a diff request; NULL after answering an error. */
+static const char *diff_request(api_t *a, const api_req_t *req, api_resp_t *resp,
+                                query_render_t *l, query_render_t *r)
 {
     const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
-        return;
+        return NULL;
+    memset(l, 0, sizeof(*l));
+    memset(r, 0, sizeof(*r));
+    if (!diff_side(&a->opt, req, resp, "left", l) || !diff_side(&a->opt, req, resp, "right", r))
+        return NULL;
+    return tenant;
+}
+
+static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
     query_render_t l, r;
-    memset(&l, 0, sizeof(l));
-    memset(&r, 0, sizeof(r));
-    if (!diff_side(&a->opt, req, resp, "left", &l) ||
-        !diff_side(&a->opt, req, resp, "right", &r))
+    const char *tenant = diff_request(a, req, resp, &l, &r);
+    if (!tenant)
         return;
     if (!max_nodes_param(req, resp, &l.max_nodes))
         return;
@@ -421,28 +439,15 @@ static void h_render_diff(api_t *a, const api_req_t *req, api_resp_t *resp)
 
 static void h_diff_top(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
-    const char *tenant = api__tenant(a, req, resp);
+    query_render_t l, r;
+    const char *tenant = diff_request(a, req, resp, &l, &r);
     if (!tenant)
         return;
-    query_render_t l, r;
-    memset(&l, 0, sizeof(l));
-    memset(&r, 0, sizeof(r));
-    if (!diff_side(&a->opt, req, resp, "left", &l) ||
-        !diff_side(&a->opt, req, resp, "right", &r))
+    int64_t limit = 20;
+    if (!uint_param(arg(req, "limit"), "limit", resp, &limit))
         return;
-    size_t limit = 20;
-    const char *lim = arg(req, "limit");
-    if (lim && *lim) {
-        char *end;
-        long long v = strtoll(lim, &end, 10);
-        if (*end || v < 0) {
-            api__reply_error(resp, 400, "limit must be a non-negative integer");
-            return;
-        }
-        limit = (size_t)v;
-    }
     err_t err = {0, ""};
-    if (query_diff_top_json(&resp->body, a->store, tenant, &l, &r, limit, &err)) {
+    if (query_diff_top_json(&resp->body, a->store, tenant, &l, &r, (size_t)limit, &err)) {
         reply_err(resp, &err);
         return;
     }
