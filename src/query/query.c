@@ -733,6 +733,22 @@ static int diff_selectors(selector_t *ls, selector_t *rs, const char *left, cons
     return 0;
 }
 
+/* Merges both sides and aligns right onto left's tree (query_tree_align). OUT: lt, rt
+ * (release both whatever the result), *r_self, *r_tot (owned, set on success). */
+static int diff_merge(query_tree_t *lt, query_tree_t *rt, int64_t **r_self, int64_t **r_tot,
+                      store_t *st, const char *tenant, const selector_t *ls,
+                      const selector_t *rs, const query_render_t *l, const query_render_t *r,
+                      err_t *err)
+{
+    memset(rt, 0, sizeof(*rt));
+    int rc = query_merge_tree(lt, st, tenant, ls, l->from_ns, l->until_ns, err);
+    if (rc == 0)
+        rc = query_merge_tree(rt, st, tenant, rs, r->from_ns, r->until_ns, err);
+    if (rc == 0)
+        query_tree_align(lt, rt, r_self, r_tot);
+    return rc;
+}
+
 int query_render_diff_json(buf_t *out, store_t *st, const char *tenant, const query_render_t *l,
                            const query_render_t *r, const query_limits_t *lim, err_t *err)
 {
@@ -749,14 +765,9 @@ int query_render_diff_json(buf_t *out, store_t *st, const char *tenant, const qu
                        (long long)max_nodes, (long long)lim->max_nodes_max);
     }
     query_tree_t lt, rt;
-    rc = query_merge_tree(&lt, st, tenant, &ls, l->from_ns, l->until_ns, err);
-    if (rc == 0)
-        rc = query_merge_tree(&rt, st, tenant, &rs, r->from_ns, r->until_ns, err);
-    else
-        memset(&rt, 0, sizeof(rt));
+    int64_t *r_self = NULL, *r_tot = NULL;
+    rc = diff_merge(&lt, &rt, &r_self, &r_tot, st, tenant, &ls, &rs, l, r, err);
     if (rc == 0) {
-        int64_t *r_self, *r_tot;
-        query_tree_align(&lt, &rt, &r_self, &r_tot);
         const int64_t *selfs[2] = {lt.self, r_self}, *tots[2] = {lt.tot, r_tot};
         fg_t fg;
         fg_build_sides(&fg, &lt.strs, &lt.tree, 2, selfs, tots, max_nodes);
@@ -825,13 +836,9 @@ int query_diff_top_json(buf_t *out, store_t *st, const char *tenant, const query
     if (rc)
         return rc;
     query_tree_t lt, rt;
-    memset(&rt, 0, sizeof(rt));
-    rc = query_merge_tree(&lt, st, tenant, &ls, l->from_ns, l->until_ns, err);
-    if (rc == 0)
-        rc = query_merge_tree(&rt, st, tenant, &rs, r->from_ns, r->until_ns, err);
+    int64_t *r_self = NULL, *r_tot = NULL;
+    rc = diff_merge(&lt, &rt, &r_self, &r_tot, st, tenant, &ls, &rs, l, r, err);
     if (rc == 0) {
-        int64_t *r_self, *r_tot;
-        query_tree_align(&lt, &rt, &r_self, &r_tot);
         const int64_t *selfs[2] = {lt.self, r_self}, *tots[2] = {lt.tot, r_tot};
         size_t nn = lt.strs.n;
         fn_change_t *f = xcalloc(nn + 1, sizeof(*f));
