@@ -22,9 +22,9 @@ void strtab_release(strtab_t *t)
     memset(t, 0, sizeof(*t));
 }
 
-uint32_t strtab_find(const strtab_t *t, const char *s, size_t len)
+/* The id of s[0..len) whose hash is h, or UINT32_MAX. */
+static uint32_t lookup(const strtab_t *t, const char *s, size_t len, uint64_t h)
 {
-    uint64_t h = hash_bytes(s, len);
     size_t pos = 0;
     int started = 0;
     uint32_t id;
@@ -34,15 +34,17 @@ uint32_t strtab_find(const strtab_t *t, const char *s, size_t len)
     return UINT32_MAX;
 }
 
+uint32_t strtab_find(const strtab_t *t, const char *s, size_t len)
+{
+    return lookup(t, s, len, hash_bytes(s, len));
+}
+
 uint32_t strtab_intern(strtab_t *t, const char *s, size_t len)
 {
     uint64_t h = hash_bytes(s, len);
-    size_t pos = 0;
-    int started = 0;
-    uint32_t id;
-    while ((id = hmap_probe(&t->map, h, &pos, &started)) != HMAP_EMPTY)
-        if (t->slen[id] == len && memcmp(t->data + t->off[id], s, len) == 0)
-            return id;
+    uint32_t id = lookup(t, s, len, h);
+    if (id != UINT32_MAX)
+        return id;
     xgrow(&t->data, &t->cap, t->len + len + 1, 1);
     if (len)
         memcpy(t->data + t->len, s, len);

@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "store/fsutil.h"
 
 static const char WAL_MAGIC[8] = {'E', 'M', 'B', 'W', 'A', 'L', '0', '1'};
 
@@ -48,25 +49,6 @@ static int write_all(int fd, const void *p, size_t n)
         }
         c += w;
         n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    size_t n = strlen(dir);
-    if (n >= sizeof(tmp))
-        return -1;
-    memcpy(tmp, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] == '/' || tmp[i] == 0) {
-            char c = tmp[i];
-            tmp[i] = 0;
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                return -1;
-            tmp[i] = c;
-        }
     }
     return 0;
 }
@@ -194,8 +176,8 @@ int wal_open(wal_t **out, const char *dir, bool fsync_enabled, wal_replay_fn fn,
     *out = NULL;
     char wdir[4096];
     snprintf(wdir, sizeof(wdir), "%s/wal", dir);
-    if (mkdir_p(wdir) < 0)
-        return err_set(err, EMB_EIO, "wal: mkdir %s: %s", wdir, strerror(errno));
+    if (fs_mkdir_p(wdir, err))
+        return err_prefix(err, "wal");
     wal_t *w = xcalloc(1, sizeof(*w));
     w->fd = -1;
     w->fsync_enabled = fsync_enabled;
@@ -240,12 +222,8 @@ int wal_open(wal_t **out, const char *dir, bool fsync_enabled, wal_replay_fn fn,
         return rc;
     }
     /* Make the file's directory entry durable too. */
-    int dfd = open(wdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync_enabled)
-            (void)fsync(dfd);
-        close(dfd);
-    }
+    if (fsync_enabled)
+        (void)fs_fsync_dir(wdir, NULL);
     log_info("wal: %s opened, %zu records replayed from %zu segments", wdir, total,
              nsegs ? nsegs : 1);
     *out = w;
@@ -273,12 +251,8 @@ int wal_rotate(wal_t *w, uint64_t *closed, err_t *err)
             close(old_fd);
             atomic_store(&w->synced, w->written);
             *closed = old;
-            int dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                if (w->fsync_enabled)
-                    (void)fsync(dfd);
-                close(dfd);
-            }
+            if (w->fsync_enabled)
+                (void)fs_fsync_dir(w->dir, NULL);
         }
     }
     pthread_mutex_unlock(&w->mu);
