@@ -8,8 +8,7 @@
  *                                               profiles into one series 10 s apart, /render
  *                                               latency over them and the server's RSS
  *
- * Timestamps are rewritten by appending a time_nanos field to each decompressed profile
- * (protobuf: the last value of a scalar field wins) and gzipping it again. */
+ * Timestamps are rewritten by replacing each profile's time_nanos (bench_with_time). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <malloc.h>
@@ -23,54 +22,22 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "benchlib.h"
 #include "base/clock.h"
 #include "base/gz.h"
 #include "ingest/ingest.h"
 #include "ingest/pprof.h"
 #include "store/store.h"
 
-typedef struct file {
-    char name[256];
-    uint8_t *data;
-    size_t len;
-} file_t;
-
-static file_t *files;
+static bench_file_t *files;
 static size_t nfiles;
 static size_t total_bytes;
 
 static void load_corpus(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        perror(dir);
-        exit(1);
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strstr(e->d_name, ".pb.gz"))
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            continue;
-        fseek(f, 0, SEEK_END);
-        long n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        files = realloc(files, (nfiles + 1) * sizeof(*files));
-        file_t *fl = &files[nfiles++];
-        snprintf(fl->name, sizeof(fl->name), "%s", e->d_name);
-        fl->data = malloc((size_t)n);
-        fl->len = fread(fl->data, 1, (size_t)n, f);
-        total_bytes += fl->len;
-        fclose(f);
-    }
-    closedir(d);
-    if (!nfiles) {
-        fprintf(stderr, "no .pb.gz files in %s\n", dir);
-        exit(1);
-    }
+    nfiles = bench_load_corpus(&files, dir, "");
+    for (size_t i = 0; i < nfiles; i++)
+        total_bytes += files[i].gz_len;
 }
 
 static double secs(int64_t ns) { return (double)ns / 1e9; }
@@ -86,7 +53,7 @@ static void in_process(void)
         for (size_t i = 0; i < nfiles; i++) {
             buf_t raw = BUF_INIT;
             pprof_t p;
-            if (gz_decompress(&raw, files[i].data, files[i].len, 0, &err) ||
+            if (gz_decompress(&raw, files[i].gz, files[i].gz_len, 0, &err) ||
                 pprof_decode(&p, (const uint8_t *)raw.data, raw.len, &err)) {
                 fprintf(stderr, "%s: %s\n", files[i].name, err.msg);
                 exit(1);
@@ -115,7 +82,7 @@ static void in_process(void)
         for (size_t i = 0; i < nfiles; i++) {
             ingest_req_t req = {.name = "bench{env=prod}", .from_ns = ts, .until_ns = ts + 10 * NS_PER_S,
                                 .format = "pprof", .spy_name = "gospy",
-                                .body = files[i].data, .body_len = files[i].len};
+                                .body = files[i].gz, .body_len = files[i].gz_len};
             batch_t b;
             const char *fmt;
             buf_t rec = BUF_INIT;
@@ -150,62 +117,6 @@ static void in_process(void)
 
 static int port;
 
-static int connect_server(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        perror("connect");
-        exit(1);
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
-}
-
-/* Sends one request on a keep-alive connection and reads the response; returns the status. */
-static int http(int fd, const char *method, const char *target, const uint8_t *body,
-                size_t len, buf_t *resp_body)
-{
-    char hdr[1024];
-    int n = snprintf(hdr, sizeof(hdr), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     "Content-Length: %zu\r\nContent-Type: application/octet-stream\r\n\r\n",
-                     method, target, len);
-    if (write(fd, hdr, (size_t)n) != n || (len && write(fd, body, len) != (ssize_t)len)) {
-        perror("write");
-        exit(1);
-    }
-    buf_t in = BUF_INIT;
-    size_t need = 0, hdr_end = 0;
-    for (;;) {
-        char *t = buf_reserve(&in, 65536);
-        ssize_t r = read(fd, t, 65536);
-        if (r <= 0) {
-            fprintf(stderr, "connection closed\n");
-            exit(1);
-        }
-        buf_setlen(&in, in.len + (size_t)r);
-        if (!hdr_end) {
-            char *e = strstr(in.data, "\r\n\r\n");
-            if (!e)
-                continue;
-            hdr_end = (size_t)(e - in.data) + 4;
-            char *cl = strcasestr(in.data, "Content-Length:");
-            need = hdr_end + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-        }
-        if (in.len >= need)
-            break;
-    }
-    int status = (int)strtol(in.data + 9, NULL, 10);
-    if (resp_body && buf_append(resp_body, in.data + hdr_end, need - hdr_end))
-        exit(1);
-    buf_release(&in);
-    return status;
-}
-
 typedef struct worker {
     int id, nthreads, rounds;
     size_t sent, bytes;
@@ -214,63 +125,20 @@ typedef struct worker {
 static void *ingest_worker(void *arg)
 {
     worker_t *w = arg;
-    int fd = connect_server();
+    int fd = bench_connect(port);
     for (int r = 0; r < w->rounds; r++)
         for (size_t i = (size_t)w->id; i < nfiles; i += (size_t)w->nthreads) {
-            int st = http(fd, "POST", "/ingest?name=httpbench%7Benv%3Dprod%7D&format=pprof"
-                                      "&spyName=gospy", files[i].data, files[i].len, NULL);
+            int st = bench_http(fd, "POST", "/ingest?name=httpbench%7Benv%3Dprod%7D&format=pprof"
+                                      "&spyName=gospy", files[i].gz, files[i].gz_len, NULL);
             if (st != 200) {
                 fprintf(stderr, "ingest answered %d\n", st);
                 exit(1);
             }
             w->sent++;
-            w->bytes += files[i].len;
+            w->bytes += files[i].gz_len;
         }
     close(fd);
     return NULL;
-}
-
-static long rss_kb(int pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && fgets(line, sizeof(line), f))
-        if (!strncmp(line, "VmRSS:", 6))
-            kb = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Re-encodes a gzipped pprof with time_nanos = ts_ns appended (last value wins). */
-static void with_time(buf_t *out, const file_t *f, int64_t ts_ns)
-{
-    err_t err;
-    buf_t raw = BUF_INIT;
-    if (gz_decompress(&raw, f->data, f->len, 0, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        exit(1);
-    }
-    uint8_t v[12];
-    size_t n = 0;
-    v[n++] = 9 << 3;
-    uint64_t x = (uint64_t)ts_ns;
-    while (x >= 0x80) {
-        v[n++] = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    v[n++] = (uint8_t)x;
-    if (buf_append(&raw, v, n) || gz_compress(out, (const uint8_t *)raw.data, raw.len, 6, &err))
-        exit(1);
-    buf_release(&raw);
 }
 
 static void over_http(int pid)
@@ -297,21 +165,21 @@ static void over_http(int pid)
     size_t ncpu = 0;
     for (size_t i = 0; i < nfiles; i++)
         ncpu += strncmp(files[i].name, "cpu-", 4) == 0;
-    int fd = connect_server();
+    int fd = bench_connect(port);
     int64_t now = clock_now_ns();
     size_t k = 0;
     for (int p = 0; p < 1000; p++) {
         while (strncmp(files[k % nfiles].name, "cpu-", 4) != 0)
             k++;
         buf_t body = BUF_INIT;
-        with_time(&body, &files[k % nfiles], now - (int64_t)(1000 - p) * 10 * NS_PER_S);
+        bench_with_time(&body, &files[k % nfiles], now - (int64_t)(1000 - p) * 10 * NS_PER_S);
         k++;
-        if (http(fd, "POST", "/ingest?name=render1k&format=pprof&spyName=gospy",
+        if (bench_http(fd, "POST", "/ingest?name=render1k&format=pprof&spyName=gospy",
                  (const uint8_t *)body.data, body.len, NULL) != 200)
             exit(1);
         buf_release(&body);
     }
-    long rss = rss_kb(pid);
+    long rss = bench_status_kb(pid, "VmRSS");
     int64_t lat[30];
     size_t resp_len = 0;
     char target[512];
@@ -321,7 +189,7 @@ static void over_http(int pid)
     for (int i = 0; i < 30; i++) {
         buf_t out = BUF_INIT;
         int64_t s = clock_mono_ns();
-        if (http(fd, "GET", target, NULL, 0, &out) != 200) {
+        if (bench_http(fd, "GET", target, NULL, 0, &out) != 200) {
             fprintf(stderr, "render failed: %s\n", out.data);
             exit(1);
         }
@@ -329,7 +197,7 @@ static void over_http(int pid)
         resp_len = out.len;
         buf_release(&out);
     }
-    qsort(lat, 30, sizeof(lat[0]), cmp_i64);
+    qsort(lat, 30, sizeof(lat[0]), bench_cmp_i64);
     printf("/render over 1 series x 1,000 CPU profiles (%zu distinct files): median %.2f ms, "
            "p90 %.2f ms, response %zu bytes\n", ncpu, lat[15] / 1e6, lat[27] / 1e6, resp_len);
     printf("server RSS after ingest (%d ingest requests + 1,000 profiles): %.1f MB\n",

@@ -40,216 +40,24 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "benchlib.h"
 #include "base/clock.h"
 #include "base/gz.h"
 #include "ingest/pprof.h"
 
 #define DAY_S 86400LL
 
-typedef struct file {
-    char name[256];
-    uint8_t *raw; /* decompressed */
-    size_t raw_len, gz_len;
-} file_t;
-
-static file_t *files;
+static bench_file_t *files;
 static size_t nfiles;
 
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_storage: %s\n", what);
-    exit(1);
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(((const file_t *)a)->name, ((const file_t *)b)->name);
-}
-
-static bool get_uv(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    *v = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t c = *(*p)++;
-        *v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return true;
-    }
-    return false;
-}
-
-/* Removes the top-level time_nanos fields (9) of a profile in place; returns the new length
- * (0 if the message does not parse). `go tool pprof` rejects a profile with two of them
- * ("concatenated profiles detected"), so the new one replaces rather than follows. */
-static size_t drop_time_nanos(uint8_t *msg, size_t len)
-{
-    const uint8_t *p = msg, *end = msg + len;
-    size_t out = 0;
-    while (p < end) {
-        const uint8_t *start = p;
-        uint64_t key, v;
-        if (!get_uv(&p, end, &key))
-            return 0;
-        switch (key & 7) {
-        case 0:
-            if (!get_uv(&p, end, &v))
-                return 0;
-            break;
-        case 1: p += 8; break;
-        case 5: p += 4; break;
-        case 2:
-            if (!get_uv(&p, end, &v) || v > (uint64_t)(end - p))
-                return 0;
-            p += v;
-            break;
-        default: return 0;
-        }
-        if (p > end)
-            return 0;
-        if (key >> 3 != 9) {
-            memmove(msg + out, start, (size_t)(p - start));
-            out += (size_t)(p - start);
-        }
-    }
-    return out;
-}
-
-/* Loads the corpus files whose name starts with prefix ("cpu-" or "heap-"), decompressed. */
 static void load_corpus(const char *dir, const char *prefix)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        perror(dir);
-        exit(1);
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) || !strstr(e->d_name, ".pb.gz"))
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            continue;
-        fseek(f, 0, SEEK_END);
-        long n = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        uint8_t *gz = malloc((size_t)n + 1);
-        size_t got = fread(gz, 1, (size_t)n, f);
-        fclose(f);
-        buf_t raw = BUF_INIT;
-        err_t err;
-        if (gz_decompress(&raw, gz, got, 0, &err))
-            die(err.msg);
-        free(gz);
-        files = realloc(files, (nfiles + 1) * sizeof(*files));
-        file_t *fl = &files[nfiles++];
-        snprintf(fl->name, sizeof(fl->name), "%s", e->d_name);
-        fl->gz_len = got;
-        fl->raw = (uint8_t *)buf_detach(&raw, &fl->raw_len);
-        fl->raw_len = drop_time_nanos(fl->raw, fl->raw_len);
-        if (fl->raw_len == 0)
-            die("corpus file is not a protobuf message");
-    }
-    closedir(d);
-    if (!nfiles) {
-        fprintf(stderr, "no %s*.pb.gz files in %s\n", prefix, dir);
-        exit(1);
-    }
-    qsort(files, nfiles, sizeof(*files), cmp_name);
-}
-
-/* Body for corpus file f (time_nanos removed at load) with time_nanos = ts_ns, gzipped at level 1 (appended to out). */
-static void with_time(buf_t *out, const file_t *f, int64_t ts_ns)
-{
-    uint8_t *tmp = malloc(f->raw_len + 16);
-    memcpy(tmp, f->raw, f->raw_len);
-    size_t n = f->raw_len;
-    tmp[n++] = 9 << 3;
-    uint64_t x = (uint64_t)ts_ns;
-    while (x >= 0x80) {
-        tmp[n++] = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    tmp[n++] = (uint8_t)x;
-    err_t err;
-    if (gz_compress(out, tmp, n, 1, &err))
-        die(err.msg);
-    free(tmp);
+    nfiles = bench_load_corpus(&files, dir, prefix);
 }
 
 /* ---- HTTP/1.1 keep-alive client ---- */
 
 static int port;
-
-static int connect_server(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        perror("connect");
-        exit(1);
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
-}
-
-static void write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w <= 0) {
-            perror("write");
-            exit(1);
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-}
-
-/* One request on a keep-alive connection; returns the status, body into resp_body. */
-static int http(int fd, const char *method, const char *target, const uint8_t *body,
-                size_t len, buf_t *resp_body)
-{
-    char hdr[1024];
-    int n = snprintf(hdr, sizeof(hdr), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     "Content-Length: %zu\r\nContent-Type: application/octet-stream\r\n\r\n",
-                     method, target, len);
-    write_all(fd, hdr, (size_t)n);
-    if (len)
-        write_all(fd, body, len);
-    buf_t in = BUF_INIT;
-    size_t need = 0, hdr_end = 0;
-    for (;;) {
-        char *t = buf_reserve(&in, 65536);
-        if (!t)
-            die("out of memory");
-        ssize_t r = read(fd, t, 65536);
-        if (r <= 0)
-            die("connection closed");
-        buf_setlen(&in, in.len + (size_t)r);
-        if (!hdr_end) {
-            char *e = strstr(in.data, "\r\n\r\n");
-            if (!e)
-                continue;
-            hdr_end = (size_t)(e - in.data) + 4;
-            char *cl = strcasestr(in.data, "Content-Length:");
-            need = hdr_end + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-        }
-        if (in.len >= need)
-            break;
-    }
-    int status = (int)strtol(in.data + 9, NULL, 10);
-    if (resp_body && buf_append(resp_body, in.data + hdr_end, need - hdr_end))
-        die("out of memory");
-    buf_release(&in);
-    return status;
-}
 
 static void admin(int fd, const char *what, double *secs_acc)
 {
@@ -257,7 +65,7 @@ static void admin(int fd, const char *what, double *secs_acc)
     snprintf(target, sizeof(target), "/api/v1/admin/%s", what);
     buf_t out = BUF_INIT;
     int64_t t0 = clock_mono_ns();
-    int st = http(fd, "POST", target, NULL, 0, &out);
+    int st = bench_http(fd, "POST", target, NULL, 0, &out);
     *secs_acc += (double)(clock_mono_ns() - t0) / 1e9;
     if (st != 200) {
         fprintf(stderr, "%s answered %d: %.*s\n", target, st, (int)out.len, out.data);
@@ -267,21 +75,6 @@ static void admin(int fd, const char *what, double *secs_acc)
 }
 
 /* ---- /proc/PID/status sampling ---- */
-
-static long status_kb(int pid, const char *key)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    size_t kl = strlen(key);
-    while (f && fgets(line, sizeof(line), f))
-        if (!strncmp(line, key, kl) && line[kl] == ':')
-            kb = strtol(line + kl + 1, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
-}
 
 /* Resets VmHWM to the current RSS (Linux ≥ 4.0); returns 0 on success. */
 static int reset_hwm(int pid)
@@ -307,7 +100,7 @@ static void *sample_loop(void *arg)
 {
     sampler_t *s = arg;
     while (!atomic_load(&s->stop)) {
-        long kb = status_kb(s->pid, "VmRSS");
+        long kb = bench_status_kb(s->pid, "VmRSS");
         if (kb > s->max_rss_kb)
             s->max_rss_kb = kb;
         usleep(2000);
@@ -318,7 +111,7 @@ static void *sample_loop(void *arg)
 static void sampler_start(sampler_t *s, int pid)
 {
     s->pid = pid;
-    s->max_rss_kb = status_kb(pid, "VmRSS");
+    s->max_rss_kb = bench_status_kb(pid, "VmRSS");
     atomic_store(&s->stop, false);
     pthread_create(&s->th, NULL, sample_loop, s);
 }
@@ -345,7 +138,7 @@ typedef struct ingest_job {
 static void *ingest_worker(void *arg)
 {
     ingest_job_t *j = arg;
-    int fd = connect_server();
+    int fd = bench_connect(port);
     char target[512];
     snprintf(target, sizeof(target), "/ingest?name=%s&format=pprof&spyName=gospy", j->app);
     buf_t body = BUF_INIT;
@@ -360,9 +153,9 @@ static void *ingest_worker(void *arg)
                 break;
             }
             buf_reset(&body);
-            with_time(&body, &files[i % nfiles],
+            bench_with_time(&body, &files[i % nfiles],
                       (j->start_s + (int64_t)i * j->step_s) * NS_PER_S);
-            int st = http(fd, "POST", target, (const uint8_t *)body.data, body.len, NULL);
+            int st = bench_http(fd, "POST", target, (const uint8_t *)body.data, body.len, NULL);
             if (st != 200) {
                 fprintf(stderr, "ingest of profile %zu answered %d\n", i, st);
                 exit(1);
@@ -373,7 +166,7 @@ static void *ingest_worker(void *arg)
                 snprintf(path, sizeof(path), "%s/p%06zu.pb.gz", j->dir, i);
                 FILE *f = fopen(path, "wb");
                 if (!f || fwrite(body.data, 1, body.len, f) != body.len || fclose(f))
-                    die("cannot write a profile file");
+                    bench_die("cannot write a profile file");
             }
         }
         pthread_barrier_wait(&j->done);
@@ -386,7 +179,7 @@ static void *ingest_worker(void *arg)
 static int cmd_ingest(int argc, char **argv)
 {
     if (argc < 10)
-        die("usage: ingest CORPUS PORT KIND APP START_S COUNT STEP_S CLIENTS CUT_EVERY [DIR]");
+        bench_die("usage: ingest CORPUS PORT KIND APP START_S COUNT STEP_S CLIENTS CUT_EVERY [DIR]");
     char prefix[32];
     snprintf(prefix, sizeof(prefix), "%s-", argv[3]);
     load_corpus(argv[1], prefix);
@@ -400,7 +193,7 @@ static int cmd_ingest(int argc, char **argv)
     size_t cut_every = (size_t)atoll(argv[9]);
     j.dir = argc > 10 && argv[10][0] ? argv[10] : NULL;
     if (clients < 1 || clients > 256 || j.count == 0 || j.step_s <= 0)
-        die("bad arguments");
+        bench_die("bad arguments");
     if (cut_every == 0)
         cut_every = j.count;
     pthread_barrier_init(&j.go, NULL, (unsigned)clients + 1);
@@ -408,7 +201,7 @@ static int cmd_ingest(int argc, char **argv)
     pthread_t *th = calloc((size_t)clients, sizeof(*th));
     for (int i = 0; i < clients; i++)
         pthread_create(&th[i], NULL, ingest_worker, &j);
-    int fd = connect_server();
+    int fd = bench_connect(port);
     double send_s = 0, cut_s = 0, compact_s = 0;
     size_t ncuts = 0, ncompacts = 0;
     int64_t t0 = clock_mono_ns();
@@ -459,23 +252,17 @@ static int cmd_ingest(int argc, char **argv)
 
 /* ---- render ---- */
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int cmd_render(int argc, char **argv)
 {
     if (argc < 8)
-        die("usage: render PORT PID APP TYPE FROM_S UNTIL_S RUNS");
+        bench_die("usage: render PORT PID APP TYPE FROM_S UNTIL_S RUNS");
     port = atoi(argv[1]);
     int pid = atoi(argv[2]);
     const char *app = argv[3], *type = argv[4];
     long long from = atoll(argv[5]), until = atoll(argv[6]);
     int runs = atoi(argv[7]);
     if (runs < 1)
-        die("RUNS must be >= 1");
+        bench_die("RUNS must be >= 1");
     char target[1024], esc_type[256];
     size_t k = 0;
     for (const char *p = type; *p && k + 4 < sizeof(esc_type); p++) {
@@ -487,8 +274,8 @@ static int cmd_render(int argc, char **argv)
     esc_type[k] = 0;
     snprintf(target, sizeof(target), "/render?query=%s%%7Bservice_name%%3D%%22%s%%22%%7D"
              "&from=%lld&until=%lld&format=json", esc_type, app, from, until);
-    int fd = connect_server();
-    long rss_before = status_kb(pid, "VmRSS");
+    int fd = bench_connect(port);
+    long rss_before = bench_status_kb(pid, "VmRSS");
     bool hwm_reset = reset_hwm(pid) == 0;
     sampler_t smp;
     sampler_start(&smp, pid);
@@ -498,7 +285,7 @@ static int cmd_render(int argc, char **argv)
     for (int i = 0; i < runs; i++) {
         buf_t out = BUF_INIT;
         int64_t s = clock_mono_ns();
-        int st = http(fd, "GET", target, NULL, 0, &out);
+        int st = bench_http(fd, "GET", target, NULL, 0, &out);
         lat[i] = clock_mono_ns() - s;
         if (st != 200) {
             fprintf(stderr, "render answered %d: %.*s\n", st, (int)out.len, out.data);
@@ -506,16 +293,16 @@ static int cmd_render(int argc, char **argv)
         }
         resp_len = out.len;
         if (buf_putc(&out, 0))
-            die("out of memory");
+            bench_die("out of memory");
         const char *nt = strstr(out.data, "\"numTicks\":");
         ticks = nt ? atoll(nt + 11) : -1;
         buf_release(&out);
     }
     sampler_stop(&smp);
-    long hwm = status_kb(pid, "VmHWM"), rss_after = status_kb(pid, "VmRSS");
+    long hwm = bench_status_kb(pid, "VmHWM"), rss_after = bench_status_kb(pid, "VmRSS");
     close(fd);
     int64_t first = lat[0];
-    qsort(lat, (size_t)runs, sizeof(*lat), cmp_i64);
+    qsort(lat, (size_t)runs, sizeof(*lat), bench_cmp_i64);
     double med = (runs % 2 ? lat[runs / 2] : (lat[runs / 2 - 1] + lat[runs / 2]) / 2) / 1e6;
     int p90i = (int)((runs * 9 + 9) / 10) - 1;
     double p90 = lat[p90i] / 1e6;
@@ -546,7 +333,7 @@ typedef struct steady_job {
 static void *steady_worker(void *arg)
 {
     steady_job_t *j = arg;
-    int fd = connect_server();
+    int fd = bench_connect(port);
     buf_t body = BUF_INIT;
     for (;;) {
         size_t i = atomic_fetch_add(&j->next, 1);
@@ -554,12 +341,12 @@ static void *steady_worker(void *arg)
             break;
         size_t round = i / j->services, svc = i % j->services;
         buf_reset(&body);
-        with_time(&body, &files[(svc + round) % nfiles],
+        bench_with_time(&body, &files[(svc + round) % nfiles],
                   (j->start_s + (int64_t)round * 10) * NS_PER_S + (int64_t)svc * NS_PER_MS);
         char target[256];
         snprintf(target, sizeof(target), "/ingest?name=svc-%03zu%%7Benv%%3Dprod%%7D"
                  "&format=pprof&spyName=gospy", svc);
-        int st = http(fd, "POST", target, (const uint8_t *)body.data, body.len, NULL);
+        int st = bench_http(fd, "POST", target, (const uint8_t *)body.data, body.len, NULL);
         if (st != 200) {
             fprintf(stderr, "ingest answered %d\n", st);
             exit(1);
@@ -574,7 +361,7 @@ static void *steady_worker(void *arg)
 static int cmd_steady(int argc, char **argv)
 {
     if (argc < 8)
-        die("usage: steady CORPUS PORT PID SERVICES ROUNDS START_S CLIENTS");
+        bench_die("usage: steady CORPUS PORT PID SERVICES ROUNDS START_S CLIENTS");
     load_corpus(argv[1], "cpu-");
     port = atoi(argv[2]);
     int pid = atoi(argv[3]);
@@ -585,8 +372,8 @@ static int cmd_steady(int argc, char **argv)
     j.total = j.services * j.rounds;
     int clients = atoi(argv[7]);
     if (clients < 1 || clients > 256 || j.total == 0)
-        die("bad arguments");
-    long rss0 = status_kb(pid, "VmRSS");
+        bench_die("bad arguments");
+    long rss0 = bench_status_kb(pid, "VmRSS");
     bool hwm_reset = reset_hwm(pid) == 0;
     sampler_t smp;
     sampler_start(&smp, pid);
@@ -597,14 +384,14 @@ static int cmd_steady(int argc, char **argv)
     for (int i = 0; i < clients; i++)
         pthread_join(th[i], NULL);
     double dt = (double)(clock_mono_ns() - t0) / 1e9;
-    long rss_end = status_kb(pid, "VmRSS");
-    int fd = connect_server();
+    long rss_end = bench_status_kb(pid, "VmRSS");
+    int fd = bench_connect(port);
     double cut_s = 0;
     admin(fd, "cut", &cut_s);
     close(fd);
     usleep(200000);
     sampler_stop(&smp);
-    long hwm = status_kb(pid, "VmHWM"), rss_cut = status_kb(pid, "VmRSS");
+    long hwm = bench_status_kb(pid, "VmHWM"), rss_cut = bench_status_kb(pid, "VmRSS");
     printf("%zu services x %zu rounds (1 CPU profile per service per simulated 10 s = %.0f min "
            "of that load) sent in %.1f s by %d keep-alive clients (%.0f profiles/s, %.0fx real "
            "time), %.1f MB gzipped\n", j.services, j.rounds, (double)j.rounds * 10 / 60, dt,
@@ -626,22 +413,22 @@ static int cmd_steady(int argc, char **argv)
 static int cmd_compact(int argc, char **argv)
 {
     if (argc < 3)
-        die("usage: compact PORT PID");
+        bench_die("usage: compact PORT PID");
     port = atoi(argv[1]);
     int pid = atoi(argv[2]);
-    long rss0 = status_kb(pid, "VmRSS");
+    long rss0 = bench_status_kb(pid, "VmRSS");
     bool hwm_reset = reset_hwm(pid) == 0;
-    int fd = connect_server();
+    int fd = bench_connect(port);
     buf_t out = BUF_INIT;
     int64_t t0 = clock_mono_ns();
-    int st = http(fd, "POST", "/api/v1/admin/compact", NULL, 0, &out);
+    int st = bench_http(fd, "POST", "/api/v1/admin/compact", NULL, 0, &out);
     double dt = (double)(clock_mono_ns() - t0) / 1e9;
     close(fd);
     if (st != 200) {
         fprintf(stderr, "compact answered %d: %.*s\n", st, (int)out.len, out.data);
         exit(1);
     }
-    long hwm = status_kb(pid, "VmHWM"), rss = status_kb(pid, "VmRSS");
+    long hwm = bench_status_kb(pid, "VmHWM"), rss = bench_status_kb(pid, "VmRSS");
     printf("POST /api/v1/admin/compact: %.2f s, %.*s\n", dt, (int)out.len, out.data);
     printf("  server RSS: %.1f MB before, VmHWM %.1f MB during%s, %.1f MB after\n",
            rss0 / 1024.0, hwm / 1024.0, hwm_reset ? "" : " (since server start)", rss / 1024.0);
@@ -655,7 +442,7 @@ static int cmd_compact(int argc, char **argv)
 static int cmd_total(int argc, char **argv)
 {
     if (argc < 3)
-        die("usage: total FILE SAMPLE_TYPE");
+        bench_die("usage: total FILE SAMPLE_TYPE");
     FILE *f = fopen(argv[1], "rb");
     if (!f) {
         perror(argv[1]);
@@ -666,20 +453,20 @@ static int cmd_total(int argc, char **argv)
     size_t n;
     while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
         if (buf_append(&gz, tmp, n))
-            die("out of memory");
+            bench_die("out of memory");
     fclose(f);
     err_t err;
     pprof_t p;
     if (gz_decompress(&raw, (const uint8_t *)gz.data, gz.len, 0, &err) ||
         pprof_decode(&p, (const uint8_t *)raw.data, raw.len, &err))
-        die(err.msg);
+        bench_die(err.msg);
     long long idx = -1;
     for (size_t i = 0; i < p.nsample_types; i++) {
         if (slice_eq_cstr(p.strings[p.sample_types[i].type], argv[2]))
             idx = (long long)i;
     }
     if (idx < 0)
-        die("no such sample type");
+        bench_die("no such sample type");
     long long sum = 0;
     for (size_t i = 0; i < p.nsamples; i++)
         sum += p.values[p.samples[i].value_off + (size_t)idx];
@@ -697,7 +484,7 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     if (argc < 2)
-        die("usage: bench_storage ingest|render|steady|compact|total ...");
+        bench_die("usage: bench_storage ingest|render|steady|compact|total ...");
     if (!strcmp(argv[1], "ingest"))
         return cmd_ingest(argc - 1, argv + 1);
     if (!strcmp(argv[1], "render"))
@@ -708,6 +495,6 @@ int main(int argc, char **argv)
         return cmd_compact(argc - 1, argv + 1);
     if (!strcmp(argv[1], "total"))
         return cmd_total(argc - 1, argv + 1);
-    die("unknown command");
+    bench_die("unknown command");
     return 2;
 }
