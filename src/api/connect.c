@@ -367,26 +367,79 @@ static int merge_request(rpc_ctx_t *c, const pb_obj_t *in, query_tree_t *t, int6
     return rc;
 }
 
-static int rpc_merge_stacktraces(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out, err_t *err)
+/* Max nodes and format (flame graph only) of a flame-graph request; -1 (err set) if bad. */
+static int64_t fg_options(rpc_ctx_t *c, const pb_obj_t *in, unsigned mn_field,
+                          unsigned fmt_field, err_t *err)
 {
-    int64_t mn = max_nodes_of(c, in, 5, err);
+    int64_t mn = max_nodes_of(c, in, mn_field, err);
     if (mn < 0)
-        return EMB_EINVAL;
-    int32_t format = pb_get_enum(in, 6u);
-    if (format != 0 && format != 1)
-        return err_set(err, EMB_EUNSUPPORTED, "format %d is not supported (flame graph only)",
-                       format);
-    query_tree_t t;
-    int64_t from, until;
-    int rc = merge_request(c, in, &t, &from, &until, err);
+        return -1;
+    int32_t format = pb_get_enum(in, fmt_field);
+    if (format != 0 && format != 1) {
+        err_set(err, EMB_EUNSUPPORTED, "format %d is not supported (flame graph only)", format);
+        return -1;
+    }
+    return mn;
+}
+
+/* Sets FlameGraph field 1 of out from t when rc is 0; releases t either way. */
+static int put_merged(pb_obj_t *out, query_tree_t *t, int64_t max_nodes, int rc)
+{
     if (rc == 0) {
         fg_t fg;
-        fg_build(&fg, &t.strs, &t.tree, t.self, t.tot, mn);
+        fg_build(&fg, &t->strs, &t->tree, t->self, t->tot, max_nodes);
         put_flamegraph(pb_set_msg(out, 1u), &fg, false);
         fg_release(&fg);
     }
-    query_tree_release(&t);
+    query_tree_release(t);
     return rc;
+}
+
+static int rpc_merge_stacktraces(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out, err_t *err)
+{
+    int64_t mn = fg_options(c, in, 5, 6, err);
+    if (mn < 0)
+        return err->code;
+    query_tree_t t;
+    int64_t from, until;
+    return put_merged(out, &t, mn, merge_request(c, in, &t, &from, &until, err));
+}
+
+/* SelectMergeSpanProfile: the flame graph of the samples that carried the given span ids
+ * (trace-to-profiles). Fields: 1 type, 2 selector, 3 span ids (hex), 4/5 range, 6 max
+ * nodes, 7 format. */
+static int rpc_merge_span_profile(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out,
+                                  err_t *err)
+{
+    int64_t mn = fg_options(c, in, 6, 7, err);
+    if (mn < 0)
+        return err->code;
+    size_t n = pb_count(in, 3u);
+    uint64_t *spans = xcalloc(n + 1, sizeof(*spans));
+    for (size_t i = 0; i < n; i++) {
+        const char *txt = pb_get_str_at(in, 3u, i);
+        spans[i] = span_parse(txt, strlen(txt));
+        if (!spans[i]) {
+            free(spans);
+            return err_set(err, EMB_EINVAL,
+                           "span_selector[%zu] \"%.40s\" is not a span id (16 hex digits)", i,
+                           txt);
+        }
+    }
+    int64_t from, until;
+    selector_t sel;
+    int rc = query_range(c, in, 4, 5, false, &from, &until, err);
+    if (rc == 0)
+        rc = type_selector(&sel, pb_get_str(in, 1u), pb_get_str(in, 2u), err);
+    if (rc) {
+        free(spans);
+        return rc;
+    }
+    query_tree_t t;
+    rc = query_merge_spans(&t, c->a->store, c->tenant, &sel, from, until, spans, n, err);
+    selector_release(&sel);
+    free(spans);
+    return put_merged(out, &t, mn, rc);
 }
 
 static int rpc_merge_profile(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t **out, err_t *err)
@@ -536,7 +589,7 @@ static const rpc_t RPCS[] = {
     {Q "GetProfileStats", &pbs_types_get_profile_stats_request,
      &pbs_types_get_profile_stats_response, rpc_profile_stats},
     {Q "SelectMergeSpanProfile", &pbs_querier_select_merge_span_profile_request,
-     &pbs_querier_select_merge_span_profile_response, rpc_unimplemented},
+     &pbs_querier_select_merge_span_profile_response, rpc_merge_span_profile},
     {Q "SelectHeatmap", &pbs_querier_select_heatmap_request,
      &pbs_querier_select_heatmap_response, rpc_unimplemented},
     {Q "AnalyzeQuery", &pbs_querier_analyze_query_request, &pbs_querier_analyze_query_response,

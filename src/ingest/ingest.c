@@ -203,6 +203,19 @@ static bool series_label(const pprof_t *pp, const pprof_label_t *lb)
              slice_eq_cstr(k, "profile_id") || k.len == 0);
 }
 
+/* The sample's span id (label span_id, hex as OpenTelemetry writes it), or 0. */
+static uint64_t sample_span(const pprof_t *pp, const pprof_sample_t *sm)
+{
+    for (uint32_t j = 0; j < sm->nlabels; j++) {
+        const pprof_label_t *lb = &pp->labels[sm->label_off + j];
+        if (lb->str && slice_eq_cstr(pp->strings[lb->key], "span_id")) {
+            slice_t v = pp->strings[lb->str];
+            return span_parse((const char *)v.p, v.len);
+        }
+    }
+    return 0;
+}
+
 /* Converts one decoded pprof into profiles appended to b. first_prof receives the index of
  * the first profile added (so delta computation can find them). */
 static int convert_pprof(batch_t *b, const pprof_t *pp, const labels_t *base,
@@ -341,9 +354,13 @@ static int convert_pprof(batch_t *b, const pprof_t *pp, const labels_t *base,
         }
         uint32_t sid = node;
         size_t first = groups[sample_group[s]].first_prof;
+        uint64_t span = sample_span(pp, sm);
         for (size_t t = 0; t < nt; t++)
-            if (vals[t] != 0)
+            if (vals[t] != 0) {
                 batch_add_sample(b, &b->profs[first + t], sid, vals[t]);
+                if (span)
+                    batch_add_span(&b->profs[first + t], span, sid, vals[t]);
+            }
     }
     free(memo_parent);
     free(memo_node);
@@ -423,6 +440,9 @@ static void subtract_prev(batch_t *b, size_t cur_first, size_t cur_end, size_t p
                 }
             }
             free(rem);
+            /* span values would no longer add up to the delta's: span selection of
+             * cumulative profiles has no meaning anyway */
+            cp->nspans = 0;
             break;
         }
     }
@@ -437,6 +457,7 @@ static void drop_profiles_from(batch_t *b, size_t first)
         labels_release(&b->profs[i].labels);
         free(b->profs[i].stack);
         free(b->profs[i].value);
+        free(b->profs[i].spans);
     }
     b->nprofs = first;
 }
@@ -593,6 +614,14 @@ static void truncate_nodes(batch_t *b, size_t max)
             /* the new node's id is past n: it is not in tot[], which is fine, we never
              * look it up again for this profile */
             p->stack[k] = stacktree_child(&b->tree, nd, other);
+        }
+        for (size_t k = 0; k < p->nspans; k++) {
+            node_id_t nd = p->spans[k].node;
+            if (nd == 0 || nd >= n || tot[nd] >= minv)
+                continue;
+            while (nd != 0 && tot[nd] < minv)
+                nd = b->tree.parent[nd];
+            p->spans[k].node = stacktree_child(&b->tree, nd, other);
         }
     }
     free(tot);

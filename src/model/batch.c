@@ -19,6 +19,7 @@ void batch_release(batch_t *b)
         labels_release(&b->profs[i].labels);
         free(b->profs[i].stack);
         free(b->profs[i].value);
+        free(b->profs[i].spans);
     }
     free(b->profs);
     stacktree_release(&b->tree);
@@ -57,4 +58,27 @@ void batch_add_sample(batch_t *b, batch_profile_t *p, uint32_t stack, int64_t va
     p->value[p->n] = value;
     p->n++;
     b->nsamples++;
+}
+
+void batch_add_span(batch_profile_t *p, uint64_t span, uint32_t stack, int64_t value)
+{
+    xgrow(&p->spans, &p->capspans, p->nspans + 1, sizeof(*p->spans));
+    p->spans[p->nspans++] = (span_sample_t){span, value, stack};
+}
+
+uint64_t span_parse(const char *text, size_t len)
+{
+    if (len == 0 || len > 16)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        int d = c >= '0' && c <= '9' ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return 0;
+        v = v << 4 | (uint64_t)d;
+    }
+    return v;
 }

@@ -17,12 +17,23 @@
 #include "model/stacktree.h"
 #include "model/strtab.h"
 
+/* A sample that carried a tracing span id (pprof label span_id). Span samples are kept in
+ * a side list next to the profile's samples, which already count them: the side list only
+ * serves span selection (SelectMergeSpanProfile) and is never summed with the samples. */
+typedef struct span_sample {
+    uint64_t span;  /* non-zero */
+    int64_t value;
+    uint32_t node;  /* stack node (batch, head or block ids, by context) */
+} span_sample_t;
+
 typedef struct batch_profile {
     labels_t labels;     /* complete series labels, incl. reserved ones, unsorted */
     int64_t ts_ns, dur_ns;
     uint32_t *stack;     /* batch stack node per sample */
     int64_t *value;
     size_t n, cap;
+    span_sample_t *spans; /* side list, see span_sample_t */
+    size_t nspans, capspans;
 } batch_profile_t;
 
 typedef struct batch {
@@ -42,5 +53,10 @@ uint32_t batch_add_stack(batch_t *b, const uint32_t *frames, uint32_t depth);
 batch_profile_t *batch_add_profile(batch_t *b, const labels_t *labels, int64_t ts_ns,
                                    int64_t dur_ns);
 void batch_add_sample(batch_t *b, batch_profile_t *p, uint32_t stack, int64_t value);
+/* Records that value of stack (already added with batch_add_sample) carried span. */
+void batch_add_span(batch_profile_t *p, uint64_t span, uint32_t stack, int64_t value);
+/* Parses a span id as tracing SDKs write it (16 hex digits; 1..16 accepted). Returns 0
+ * when text is not a non-zero hex number of at most 16 digits. */
+uint64_t span_parse(const char *text, size_t len);
 
 #endif

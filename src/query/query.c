@@ -179,6 +179,12 @@ static void merged_release(merged_t *m)
 
 typedef const char *(*name_fn)(const void *src, uint32_t id, size_t *len);
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static const char *head_name(const void *src, uint32_t id, size_t *len)
 {
     const strtab_t *t = src;
@@ -243,6 +249,8 @@ typedef struct render_ctx {
     group_t *groups;
     size_t ngroups, capgroups;
     char *sample_type, *sample_unit, *spy;
+    const uint64_t *spans; /* span selection: sorted ids, or NULL for all samples */
+    size_t nspans;
 } render_ctx_t;
 
 static bool head_series_in_range(const head_series_t *s, int64_t from, int64_t until)
@@ -292,6 +300,13 @@ static void render_head(render_ctx_t *c, merged_t *m, head_t *h, const char *ten
             const head_profile_t *hp = &s->profs[p];
             if (hp->ts_ns < q->from_ns || hp->ts_ns > q->until_ns)
                 continue;
+            if (c->spans) {
+                const span_sample_t *sp = head_profile_spans(hp);
+                for (uint32_t k = 0; k < hp->nspans; k++)
+                    if (bsearch(&sp[k].span, c->spans, c->nspans, sizeof(*c->spans), cmp_u64))
+                        self[sp[k].node] += sp[k].value;
+                continue;
+            }
             int64_t sum = 0;
             const node_id_t *nodes = head_profile_nodes(hp);
             for (uint32_t k = 0; k < hp->n; k++) {
@@ -333,6 +348,12 @@ static int render_block(render_ctx_t *c, merged_t *m, const block_t *b, err_t *e
             continue;
         if (!self)
             self = xcalloc(b->nnodes + 1, sizeof(*self));
+        if (c->spans) {
+            series_group(c, &s->labels);
+            rc = block_series_spans(b, si, q->from_ns, q->until_ns, c->spans, c->nspans, self,
+                                    err);
+            continue;
+        }
         point_ctx_t pc = {&c->tl, series_group(c, &s->labels)};
         /* averages are per profile: a rollup bucket would count as one */
         rc = block_series_accumulate(b, si, q->from_ns, q->until_ns, self,
@@ -474,8 +495,9 @@ int query_render_json(buf_t *out, store_t *st, const char *tenant, const query_r
     return rc;
 }
 
-int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const selector_t *sel,
-                     int64_t from_ns, int64_t until_ns, err_t *err)
+static int merge_tree(query_tree_t *out, store_t *st, const char *tenant, const selector_t *sel,
+                      int64_t from_ns, int64_t until_ns, const uint64_t *spans, size_t nspans,
+                      err_t *err)
 {
     memset(out, 0, sizeof(*out));
     query_render_t q = {.from_ns = from_ns, .until_ns = until_ns};
@@ -483,6 +505,8 @@ int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const s
     memset(&c, 0, sizeof(c));
     c.q = &q;
     c.sel = *sel; /* borrowed: not released here */
+    c.spans = spans;
+    c.nspans = nspans;
     merged_t m;
     merged_init(&m);
     int rc = merge_sources(&c, &m, st, tenant, err);
@@ -497,6 +521,23 @@ int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const s
     out->sample_unit = c.sample_unit;
     out->spy = c.spy;
     return rc;
+}
+
+int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const selector_t *sel,
+                     int64_t from_ns, int64_t until_ns, err_t *err)
+{
+    return merge_tree(out, st, tenant, sel, from_ns, until_ns, NULL, 0, err);
+}
+
+int query_merge_spans(query_tree_t *out, store_t *st, const char *tenant, const selector_t *sel,
+                      int64_t from_ns, int64_t until_ns, uint64_t *spans, size_t nspans,
+                      err_t *err)
+{
+    qsort(spans, nspans, sizeof(*spans), cmp_u64);
+    /* an empty selection selects nothing (not everything) */
+    static const uint64_t none = 0;
+    return merge_tree(out, st, tenant, sel, from_ns, until_ns, nspans ? spans : &none,
+                      nspans ? nspans : 1, err);
 }
 
 void query_tree_release(query_tree_t *t)

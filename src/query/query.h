@@ -70,6 +70,12 @@ int query_merge_tree(query_tree_t *out, store_t *st, const char *tenant, const s
                      int64_t from_ns, int64_t until_ns, err_t *err);
 void query_tree_release(query_tree_t *t);
 
+/* Like query_merge_tree, restricted to the samples that carried one of the span ids
+ * (SelectMergeSpanProfile). Sorts spans in place; an empty list selects nothing. */
+int query_merge_spans(query_tree_t *out, store_t *st, const char *tenant, const selector_t *sel,
+                      int64_t from_ns, int64_t until_ns, uint64_t *spans, size_t nspans,
+                      err_t *err);
+
 /* Adds right's nodes into left's tree by frame names; afterwards right's values (OUT:
  * right_self, right_tot, owned, free()) and left's own arrays both index left->tree. */
 void query_tree_align(query_tree_t *left, const query_tree_t *right, int64_t **right_self,

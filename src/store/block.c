@@ -26,6 +26,11 @@
 const int64_t BLOCK_ROLLUP_RES[BLOCK_NRES] = {3600LL * NS_PER_S, 60LL * NS_PER_S};
 
 #define ROLL_CHUNK_BUCKETS 64
+#define BLOCK_NFILES 6
+#define SPAN_DIR_ENTRY 36
+/* The data files, in the order of block_t's maps (spans last: absent in version 1). */
+static const char *const FILE_NAMES[BLOCK_NFILES] = {"symbols", "tree", "index", "profiles",
+                                                     "rollups", "spans"};
 #define MAX_RAW_CHUNK (512u << 20)
 
 /* ---- encoding helpers ---- */
@@ -305,6 +310,49 @@ static int write_file(const char *dir, const char *name, const char kind[4], con
     return rc;
 }
 
+/* Appends series si's span side lists (profiles in time order) as one frame to data and
+ * its directory entry to dir; nothing for a series without spans. raw is scratch. */
+static int write_spans(buf_t *dir, buf_t *data, buf_t *raw, uint32_t *ndir, uint32_t si,
+                       const head_profile_t *const *order, size_t nprofs, err_t *err)
+{
+    buf_reset(raw);
+    int rc = 0;
+    int64_t prev_ts = 0, min_ts = 0, max_ts = 0;
+    bool any = false;
+    for (size_t p = 0; rc == 0 && p < nprofs; p++) {
+        const head_profile_t *hp = order[p];
+        if (!hp->nspans)
+            continue;
+        if (!any)
+            min_ts = hp->ts_ns;
+        max_ts = hp->ts_ns;
+        any = true;
+        const span_sample_t *sp = head_profile_spans(hp);
+        rc = varint_put(raw, p);
+        if (rc == 0) rc = varint_put_signed(raw, hp->ts_ns - prev_ts);
+        if (rc == 0) rc = varint_put(raw, hp->nspans);
+        for (uint32_t k = 0; rc == 0 && k < hp->nspans; k++) {
+            rc = put_u64(raw, sp[k].span);
+            if (rc == 0) rc = varint_put(raw, sp[k].node);
+            if (rc == 0) rc = varint_put_signed(raw, sp[k].value);
+        }
+        prev_ts = hp->ts_ns;
+    }
+    if (rc || !any)
+        return rc;
+    uint64_t off = data->len;
+    uint32_t len = 0;
+    rc = compress_into(data, raw, &len, err);
+    if (rc == 0) rc = put_u32(dir, si);
+    if (rc == 0) rc = put_u64(dir, off);
+    if (rc == 0) rc = put_u32(dir, len);
+    if (rc == 0) rc = put_u32(dir, (uint32_t)raw->len);
+    if (rc == 0) rc = put_u64(dir, (uint64_t)min_ts);
+    if (rc == 0) rc = put_u64(dir, (uint64_t)max_ts);
+    (*ndir)++;
+    return rc;
+}
+
 int block_write(char *ulid_out, const char *tenant_dir, const char *tenant,
                 const head_tenant_t *t, const block_info_t *info, err_t *err)
 {
@@ -328,6 +376,8 @@ int block_write(char *ulid_out, const char *tenant_dir, const char *tenant,
     for (size_t i = 1; i < t->strs.n; i++)
         strtab_intern(&syms, strtab_get(&t->strs, (uint32_t)i), strtab_len(&t->strs, (uint32_t)i));
     buf_t sb = BUF_INIT, tb = BUF_INIT, ix = BUF_INIT, pb = BUF_INIT, rb = BUF_INIT;
+    buf_t spdir = BUF_INIT, spdata = BUF_INIT, spraw = BUF_INIT, spb = BUF_INIT;
+    uint32_t nspdir = 0;
     pair_t *pairs = NULL;
     size_t cappairs = 0;
     int64_t *acc = xcalloc(t->tree.n + 1, sizeof(*acc));
@@ -384,6 +434,9 @@ int block_write(char *ulid_out, const char *tenant_dir, const char *tenant,
         if (rc == 0)
             rc = put_chunks(&ix, cw.chunks, cw.nchunks);
         cw_release(&cw);
+        if (rc == 0)
+            rc = write_spans(&spdir, &spdata, &spraw, &nspdir, (uint32_t)si, order, s->nprofs,
+                             err);
 
         /* rollups: exact sums per bucket (end-R, end] */
         for (int r = 0; rc == 0 && r < BLOCK_NRES; r++) {
@@ -484,15 +537,20 @@ int block_write(char *ulid_out, const char *tenant_dir, const char *tenant,
     snprintf(final, sizeof(final), "%s/%s", tenant_dir, ulid);
     if ((rc = fs_mkdir_p(tmp, err)))
         goto out;
-    static const char *names[5] = {"symbols", "tree", "index", "profiles", "rollups"};
-    static const char kinds[5][4] = {{'S', 'Y', 'M', 'S'}, {'T', 'R', 'E', 'E'},
-                                     {'I', 'N', 'D', 'X'}, {'P', 'R', 'O', 'F'},
-                                     {'R', 'O', 'L', 'L'}};
-    const buf_t *bodies[5] = {&sb, &tb, &ix, &pb, &rb};
-    uint64_t hashes[5];
-    size_t sizes[5], total_bytes = 0;
-    for (int i = 0; rc == 0 && i < 5; i++) {
-        rc = write_file(tmp, names[i], kinds[i], bodies[i], &hashes[i], &sizes[i], err);
+    if (rc == 0)
+        rc = put_u32(&spb, nspdir);
+    if (rc == 0 && spdir.len)
+        rc = buf_append(&spb, spdir.data, spdir.len);
+    if (rc == 0 && spdata.len)
+        rc = buf_append(&spb, spdata.data, spdata.len);
+    static const char kinds[BLOCK_NFILES][4] = {{'S', 'Y', 'M', 'S'}, {'T', 'R', 'E', 'E'},
+                                                {'I', 'N', 'D', 'X'}, {'P', 'R', 'O', 'F'},
+                                                {'R', 'O', 'L', 'L'}, {'S', 'P', 'A', 'N'}};
+    const buf_t *bodies[BLOCK_NFILES] = {&sb, &tb, &ix, &pb, &rb, &spb};
+    uint64_t hashes[BLOCK_NFILES];
+    size_t sizes[BLOCK_NFILES], total_bytes = 0;
+    for (int i = 0; rc == 0 && i < BLOCK_NFILES; i++) {
+        rc = write_file(tmp, FILE_NAMES[i], kinds[i], bodies[i], &hashes[i], &sizes[i], err);
         total_bytes += sizes[i];
         if (rc == 0 && i == 2)
             crash_point("block.write.mid_files");
@@ -520,13 +578,13 @@ int block_write(char *ulid_out, const char *tenant_dir, const char *tenant,
         json_object_set_new(st, "bytes", json_integer((json_int_t)total_bytes));
         json_object_set_new(m, "stats", st);
         json_t *files = json_object();
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < BLOCK_NFILES; i++) {
             char hx[20];
             snprintf(hx, sizeof(hx), "%016llx", (unsigned long long)hashes[i]);
             json_t *f = json_object();
             json_object_set_new(f, "size", json_integer((json_int_t)sizes[i]));
             json_object_set_new(f, "xxh3", json_string(hx));
-            json_object_set_new(files, names[i], f);
+            json_object_set_new(files, FILE_NAMES[i], f);
         }
         json_object_set_new(m, "files", files);
         json_object_set_new(m, "checksum", json_string("0000000000000000"));
@@ -562,6 +620,10 @@ out:
     buf_release(&ix);
     buf_release(&pb);
     buf_release(&rb);
+    buf_release(&spdir);
+    buf_release(&spdata);
+    buf_release(&spraw);
+    buf_release(&spb);
     free(pairs);
     free(acc);
     free(touched);
@@ -594,7 +656,8 @@ static int map_file(block_map_t *m, const char *dir, const char *name, const cha
     m->p = p;
     m->len = (size_t)st.st_size;
     const uint8_t *b = m->p;
-    if (memcmp(b, "EMB1", 4) != 0 || memcmp(b + 4, kind, 4) != 0 || rd32(b + 8) != BLOCK_VERSION)
+    if (memcmp(b, "EMB1", 4) != 0 || memcmp(b + 4, kind, 4) != 0 || rd32(b + 8) < 1 ||
+        rd32(b + 8) > BLOCK_VERSION)
         return err_set(err, EMB_ECORRUPT, "block %s: %s has a bad header", dir, name);
     uint64_t body_len = rd64(b + m->len - 16), h = rd64(b + m->len - 8);
     if (body_len != m->len - 32)
@@ -634,6 +697,7 @@ static void block_free(block_t *b)
     unmap_file(&b->index);
     unmap_file(&b->profs);
     unmap_file(&b->rolls);
+    unmap_file(&b->spans);
     if (atomic_load(&b->doomed)) {
         fs_remove_tree(b->dir);
         log_info("block %s deleted", b->dir);
@@ -702,16 +766,18 @@ static int check_meta(block_t *b, const char *dir, err_t *err)
     if (!m)
         return err_set(err, EMB_ECORRUPT, "block %s: meta.json: %s", dir, je.text);
     json_t *files = json_object_get(m, "files");
-    const char *names[5] = {"symbols", "tree", "index", "profiles", "rollups"};
-    const block_map_t *maps[5] = {&b->syms, &b->tree_f, &b->index, &b->profs, &b->rolls};
-    for (int i = 0; rc == 0 && i < 5; i++) {
-        json_t *f = json_object_get(files, names[i]);
+    const block_map_t *maps[BLOCK_NFILES] = {&b->syms,  &b->tree_f, &b->index,
+                                             &b->profs, &b->rolls,  &b->spans};
+    for (int i = 0; rc == 0 && i < BLOCK_NFILES; i++) {
+        json_t *f = json_object_get(files, FILE_NAMES[i]);
+        if (!f && !maps[i]->p && i == BLOCK_NFILES - 1)
+            break; /* version 1: no spans file */
         const char *hx = json_string_value(json_object_get(f, "xxh3"));
         json_int_t size = json_integer_value(json_object_get(f, "size"));
-        if (!hx || (size_t)size != maps[i]->len ||
+        if (!hx || !maps[i]->p || (size_t)size != maps[i]->len ||
             strtoull(hx, NULL, 16) != rd64(maps[i]->p + maps[i]->len - 8))
             rc = err_set(err, EMB_ECORRUPT, "block %s: %s does not match meta.json", dir,
-                         names[i]);
+                         FILE_NAMES[i]);
     }
     const char *ulid = json_string_value(json_object_get(m, "ulid"));
     if (rc == 0 && (!ulid || strlen(ulid) != 26))
@@ -743,6 +809,32 @@ static int check_meta(block_t *b, const char *dir, err_t *err)
     return rc;
 }
 
+/* Parses the spans file's directory into the series; -1 if it is inconsistent. */
+static int read_span_dir(block_t *b)
+{
+    rd_t r = {b->spans.body, b->spans.body + b->spans.body_len, false};
+    uint32_t n = r_u32(&r);
+    if (r.bad || n > b->nseries || (uint64_t)n * SPAN_DIR_ENTRY > (uint64_t)(r.end - r.p))
+        return -1;
+    b->span_data = r.p + (size_t)n * SPAN_DIR_ENTRY;
+    b->span_data_len = (size_t)(r.end - b->span_data);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t si = r_u32(&r);
+        if (si >= b->nseries || b->series[si].span_len)
+            return -1;
+        block_series_t *s = &b->series[si];
+        s->span_off = r_u64(&r);
+        s->span_len = r_u32(&r);
+        s->span_raw = r_u32(&r);
+        s->span_min_ts = (int64_t)r_u64(&r);
+        s->span_max_ts = (int64_t)r_u64(&r);
+        if (s->span_len == 0 || s->span_off > b->span_data_len ||
+            s->span_len > b->span_data_len - s->span_off || s->span_raw > MAX_RAW_CHUNK)
+            return -1;
+    }
+    return r.bad ? -1 : 0;
+}
+
 int block_open(block_t **out, const char *dir, err_t *err)
 {
     *out = NULL;
@@ -754,6 +846,10 @@ int block_open(block_t **out, const char *dir, err_t *err)
     if (rc == 0) rc = map_file(&b->index, dir, "index", "INDX", err);
     if (rc == 0) rc = map_file(&b->profs, dir, "profiles", "PROF", err);
     if (rc == 0) rc = map_file(&b->rolls, dir, "rollups", "ROLL", err);
+    char sp_path[4096];
+    snprintf(sp_path, sizeof(sp_path), "%s/spans", dir);
+    if (rc == 0 && access(sp_path, F_OK) == 0) /* meta.json says whether it must exist */
+        rc = map_file(&b->spans, dir, "spans", "SPAN", err);
     if (rc == 0) rc = check_meta(b, dir, err);
     if (rc)
         goto fail;
@@ -825,6 +921,8 @@ int block_open(block_t **out, const char *dir, err_t *err)
     if (r.bad || r.p != r.end)
         goto bad_index;
     (void)madvise((void *)b->index.p, b->index.len, MADV_DONTNEED); /* parsed: not read again */
+    if (b->spans.p && read_span_dir(b))
+        goto bad_spans;
     *out = b;
     return 0;
 bad_syms:
@@ -835,6 +933,9 @@ bad_tree:
     goto fail;
 bad_index:
     rc = err_set(err, EMB_ECORRUPT, "block %s: index is malformed", dir);
+    goto fail;
+bad_spans:
+    rc = err_set(err, EMB_ECORRUPT, "block %s: spans directory is malformed", dir);
 fail:
     block_free(b);
     return rc;
@@ -982,6 +1083,100 @@ int block_series_accumulate(const block_t *b, uint32_t si, int64_t from, int64_t
     return rc;
 }
 
+/* A series' span side lists, decoded: groups (one per profile with spans) over v. */
+typedef struct span_group {
+    uint64_t ordinal; /* of the profile in the series, time order */
+    int64_t ts;
+    size_t start;
+    uint32_t n;
+} span_group_t;
+
+typedef struct span_table {
+    span_sample_t *v;
+    size_t n, cap;
+    span_group_t *g;
+    size_t ng, capg;
+} span_table_t;
+
+static void span_table_release(span_table_t *t)
+{
+    free(t->v);
+    free(t->g);
+}
+
+/* Decodes series si's span frame into t (empty when it has none). */
+static int span_table_read(span_table_t *t, const block_t *b, uint32_t si, err_t *err)
+{
+    memset(t, 0, sizeof(*t));
+    const block_series_t *s = &b->series[si];
+    if (!s->span_len)
+        return 0;
+    block_map_t m = {.body = b->span_data, .body_len = b->span_data_len};
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    int rc = decompress(&raw, &len, &m, s->span_off, s->span_len, s->span_raw, err);
+    if (rc)
+        return rc;
+    rd_t r = {raw, raw + len, false};
+    int64_t ts = 0;
+    uint64_t prev_ord = 0;
+    while (!r.bad && r.p < r.end) {
+        uint64_t ord = r_uv(&r);
+        ts += r_sv(&r);
+        uint64_t n = r_uv(&r);
+        /* each sample takes ≥ 10 bytes: a bound on n before allocating */
+        if (r.bad || n == 0 || n > (uint64_t)(r.end - r.p) / 10 ||
+            (t->ng && ord <= prev_ord) || ord >= s->nprofiles) {
+            r.bad = true;
+            break;
+        }
+        prev_ord = ord;
+        xgrow(&t->g, &t->capg, t->ng + 1, sizeof(*t->g));
+        t->g[t->ng++] = (span_group_t){ord, ts, t->n, (uint32_t)n};
+        xgrow(&t->v, &t->cap, t->n + n, sizeof(*t->v));
+        for (uint64_t k = 0; k < n; k++) {
+            span_sample_t *sp = &t->v[t->n++];
+            sp->span = r_u64(&r);
+            sp->node = (uint32_t)r_uv(&r);
+            sp->value = r_sv(&r);
+            if (sp->node >= b->nnodes)
+                r.bad = true;
+        }
+    }
+    free(raw);
+    if (r.bad) {
+        span_table_release(t);
+        memset(t, 0, sizeof(*t));
+        return err_set(err, EMB_ECORRUPT, "block %s: bad span data", b->dir);
+    }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int block_series_spans(const block_t *b, uint32_t si, int64_t from, int64_t until,
+                       const uint64_t *spans, size_t nspans, int64_t *self, err_t *err)
+{
+    const block_series_t *s = &b->series[si];
+    if (!s->span_len || s->span_max_ts < from || s->span_min_ts > until)
+        return 0;
+    span_table_t t;
+    int rc = span_table_read(&t, b, si, err);
+    for (size_t g = 0; rc == 0 && g < t.ng; g++) {
+        if (t.g[g].ts < from || t.g[g].ts > until)
+            continue;
+        for (size_t k = t.g[g].start; k < t.g[g].start + t.g[g].n; k++)
+            if (bsearch(&t.v[k].span, spans, nspans, sizeof(*spans), cmp_u64))
+                self[t.v[k].node] += t.v[k].value;
+    }
+    span_table_release(&t);
+    return rc;
+}
+
 int block_series_profiles(const block_t *b, uint32_t si, block_profile_fn fn, void *arg,
                           err_t *err)
 {
@@ -989,7 +1184,10 @@ int block_series_profiles(const block_t *b, uint32_t si, block_profile_fn fn, vo
     uint32_t *nodes = NULL;
     int64_t *vals = NULL;
     size_t cap = 0;
-    int rc = 0;
+    span_table_t spt;
+    int rc = span_table_read(&spt, b, si, err);
+    uint64_t ordinal = 0;
+    size_t gi = 0;
     for (uint32_t ci = 0; rc == 0 && ci < s->nraw; ci++) {
         const block_chunk_t *c = &s->raw[ci];
         uint8_t *a = NULL, *bb = NULL;
@@ -1026,12 +1224,21 @@ int block_series_profiles(const block_t *b, uint32_t si, block_profile_fn fn, vo
                 rc = err_set(err, EMB_ECORRUPT, "block %s: bad chunk data", b->dir);
                 break;
             }
-            rc = fn(ts, nodes, vals, (uint32_t)n, arg);
+            const span_sample_t *sp = NULL;
+            uint32_t nsp = 0;
+            if (gi < spt.ng && spt.g[gi].ordinal == ordinal) {
+                sp = spt.v + spt.g[gi].start;
+                nsp = spt.g[gi].n;
+                gi++;
+            }
+            ordinal++;
+            rc = fn(ts, nodes, vals, (uint32_t)n, sp, nsp, arg);
         }
         free(a);
         free(bb);
     }
     free(nodes);
     free(vals);
+    span_table_release(&spt);
     return rc;
 }

@@ -14,6 +14,14 @@
  *               B = per profile, node ids (ascending, delta) then values (zigzag)
  *   rollups     per series and resolution (BLOCK_ROLLUP_RES), exact pre-merged buckets
  *               (end-R, end] in the same two-frame chunk layout (A = bucket ends, totals)
+ *   spans       (version ≥ 2) the span side lists (span_sample_t) of the series that have
+ *               any: u32 count, then per such series {u32 series, u64 offset, u32 length,
+ *               u32 raw length, i64 min_ts, i64 max_ts} (36 bytes), then one zstd frame per
+ *               series at offset (from the end of that directory) holding, per profile
+ *               with spans in time order: uv ordinal of the profile in the series, sv ts
+ *               delta, uv count, count × {u64 span LE, uv node, sv value}
+ *
+ * Version 1 blocks have no spans file; they are read as having no span samples.
  *
  * Every file except meta.json: 16-byte header {magic "EMB1", kind tag (4 bytes), u32 version,
  * u32 0}, body, then trailer {u64 body length, u64 XXH3-64 of header+body}. All integers are
@@ -42,7 +50,7 @@
 #include "model/labels.h"
 #include "store/head.h"
 
-#define BLOCK_VERSION 1
+#define BLOCK_VERSION 2
 #define BLOCK_CHUNK_PROFILES 128
 #define BLOCK_NRES 2
 /* Rollup resolutions, coarsest first (ns). 1 min divides every timeline step ≥ 1 min. */
@@ -63,6 +71,9 @@ typedef struct block_series {
     uint32_t nraw;
     block_chunk_t *roll[BLOCK_NRES];
     uint32_t nroll[BLOCK_NRES];
+    uint64_t span_off;           /* in the spans file's data; span_len 0 = no spans */
+    uint32_t span_len, span_raw;
+    int64_t span_min_ts, span_max_ts;
 } block_series_t;
 
 typedef struct block_map {
@@ -84,7 +95,9 @@ typedef struct block {
     char **sources;       /* ulids this block was compacted from (owned) */
     size_t nsources;
     uint64_t nprofiles, nsamples, bytes;
-    block_map_t syms, tree_f, index, profs, rolls;
+    block_map_t syms, tree_f, index, profs, rolls, spans; /* spans.p NULL in version 1 */
+    const uint8_t *span_data; /* start of the spans file's frames */
+    size_t span_data_len;
     const uint32_t *sym_off; /* nsyms + 1 offsets into sym_data */
     const char *sym_data;
     uint32_t nsyms;
@@ -138,11 +151,18 @@ int block_series_accumulate(const block_t *b, uint32_t si, int64_t from, int64_t
                             block_point_fn point, void *arg,
                             err_t *err);
 
-/* Calls fn for every raw profile of series si (ts, nodes, values, n), in time order. */
+/* Calls fn for every raw profile of series si (ts, nodes, values, n, and its span side
+ * list), in time order. */
 typedef int (*block_profile_fn)(int64_t ts, const uint32_t *nodes, const int64_t *values,
-                                uint32_t n, void *arg);
+                                uint32_t n, const span_sample_t *spans, uint32_t nspans,
+                                void *arg);
 int block_series_profiles(const block_t *b, uint32_t si, block_profile_fn fn, void *arg,
                           err_t *err);
+
+/* Adds into self[node] (size nnodes) the span samples of series si with ts in [from, until]
+ * whose span id is in spans (sorted ascending, nspans > 0). EMB_ECORRUPT on a bad frame. */
+int block_series_spans(const block_t *b, uint32_t si, int64_t from, int64_t until,
+                       const uint64_t *spans, size_t nspans, int64_t *self, err_t *err);
 
 /* Generates a new ULID (time-ordered, 26 Crockford base32 chars) into out (≥ 27 bytes). */
 void block_ulid(char *out, int64_t now_ns);

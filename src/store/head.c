@@ -187,7 +187,7 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
     for (size_t i = 0; i < b->nprofs; i++) {
         batch_profile_t *bp = &b->profs[i];
         if (bp->n == 0)
-            continue;
+            continue; /* no spans either: they are a subset of the samples */
         head_series_t *s = series_get(t, &bp->labels, &keys[i]);
         xgrow(&s->profs, &s->capprofs, s->nprofs + 1, sizeof(*s->profs));
         size_t nz = 0;
@@ -196,7 +196,14 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
         head_profile_t *hp = &s->profs[s->nprofs++];
         hp->ts_ns = bp->ts_ns;
         hp->n = (uint32_t)nz;
-        hp->value = tenant_alloc(t, nz * (sizeof(int64_t) + sizeof(node_id_t)));
+        hp->nspans = (uint32_t)bp->nspans;
+        hp->value = tenant_alloc(t, head_profile_spans_off(hp->n) +
+                                        bp->nspans * sizeof(span_sample_t));
+        span_sample_t *spans = (span_sample_t *)((char *)hp->value +
+                                                 head_profile_spans_off(hp->n));
+        for (size_t j = 0; j < bp->nspans; j++)
+            spans[j] = (span_sample_t){bp->spans[j].span, bp->spans[j].value,
+                                       nmap[bp->spans[j].node]};
         node_id_t *nodes = (node_id_t *)(hp->value + nz);
         size_t k = 0;
         for (size_t j = 0; j < bp->n; j++) {

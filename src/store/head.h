@@ -24,14 +24,27 @@
 
 typedef struct head_profile {
     int64_t ts_ns;
-    int64_t *value;  /* n values, then n node ids (node_id_t) right after: one allocation */
+    int64_t *value;  /* n values, then n node ids (node_id_t), then (8-aligned) nspans span
+                      * samples (span_sample_t, head node ids): one allocation */
     uint32_t n;
+    uint32_t nspans; /* side list of span-tagged samples, already counted in value[] */
 } head_profile_t;
 
 /* Stack node ids of a profile's samples (stored after the values). */
 static inline const node_id_t *head_profile_nodes(const head_profile_t *p)
 {
     return (const node_id_t *)(p->value + p->n);
+}
+
+static inline size_t head_profile_spans_off(uint32_t n)
+{
+    return (n * (sizeof(int64_t) + sizeof(node_id_t)) + 7) & ~(size_t)7;
+}
+
+/* The span side list (nspans entries). */
+static inline const span_sample_t *head_profile_spans(const head_profile_t *p)
+{
+    return (const span_sample_t *)((const char *)p->value + head_profile_spans_off(p->n));
 }
 
 typedef struct head_series {

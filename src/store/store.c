@@ -417,12 +417,14 @@ typedef struct load_ctx {
 } load_ctx_t;
 
 static int load_profile(int64_t ts, const uint32_t *nodes, const int64_t *values, uint32_t n,
-                        void *arg)
+                        const span_sample_t *spans, uint32_t nspans, void *arg)
 {
     load_ctx_t *c = arg;
     batch_profile_t *p = batch_add_profile(c->b, c->labels, ts, 0);
     for (uint32_t i = 0; i < n; i++)
         batch_add_sample(c->b, p, nodes[i], values[i]);
+    for (uint32_t i = 0; i < nspans; i++)
+        batch_add_span(p, spans[i].span, spans[i].node, spans[i].value);
     return 0;
 }
 

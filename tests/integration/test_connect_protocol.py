@@ -74,7 +74,7 @@ def test_unknown_method_is_404(server, path):
     assert_json_error(server.get(path), 404, "not_found")
 
 
-@pytest.mark.parametrize("method", ["SelectMergeSpanProfile", "SelectHeatmap", "AnalyzeQuery"])
+@pytest.mark.parametrize("method", ["SelectHeatmap", "AnalyzeQuery"])
 def test_unimplemented_methods_are_501(server, method):
     assert_json_error(rpc(server, method, b"{}"), 501, "unimplemented")
     r = rpc(server, method, b"", PROTO)

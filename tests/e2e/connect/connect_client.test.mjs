@@ -15,7 +15,7 @@ import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 
@@ -92,6 +92,47 @@ async function ingest(name, stacks, at, tenant = TENANT) {
 await ingest(`${SVC}.cpu{env=prod,region=eu}`, PROD, T1);
 await ingest(`${SVC}.cpu{env=dev,region=eu}`, DEV, T2);
 await ingest(`${SVC}.alloc_objects{env=prod}`, ALLOC_STACKS, T1);
+
+// Span profiles (trace-to-profiles): a pprof whose samples carry span_id labels, as
+// OpenTelemetry's profiling integration writes them, encoded with the google.v1.Profile
+// message generated from proto/ and ingested into a tenant of its own.
+const G = await import("./gen/google/v1/profile_pb.js");
+const SPAN_TENANT = `${TENANT}-spans`;
+const SPAN_A = "00000000000000aa";
+const SPAN_B = "4bf92f3577b34da6";
+const SPAN_SAMPLES = [
+  ["main;handler;db", 30n, SPAN_A],
+  ["main;handler;render", 20n, SPAN_B],
+  ["main;handler;db", 5n, SPAN_B],
+  ["main;bg", 50n, null],
+];
+{
+  const strings = ["", "cpu", "nanoseconds", "span_id"];
+  const str = (s) => (strings.includes(s) ? strings : (strings.push(s), strings)).indexOf(s);
+  const fns = new Map();
+  const fnId = (name) => fns.get(name) ?? (fns.set(name, BigInt(fns.size + 1)), fns.get(name));
+  const samples = SPAN_SAMPLES.map(([stack, v, span]) => create(G.SampleSchema, {
+    locationId: stack.split(";").reverse().map(fnId), // leaf first; location id = function id
+    value: [v * NS],
+    label: span ? [create(G.LabelSchema, { key: BigInt(str("span_id")), str: BigInt(str(span)) })] : [],
+  }));
+  const names = [...fns.keys()];
+  const prof = create(G.ProfileSchema, {
+    sampleType: [create(G.ValueTypeSchema, { type: BigInt(str("cpu")), unit: BigInt(str("nanoseconds")) })],
+    periodType: create(G.ValueTypeSchema, { type: BigInt(str("cpu")), unit: BigInt(str("nanoseconds")) }),
+    period: 10_000_000n,
+    timeNanos: BigInt(T1) * 1_000_000_000n,
+    durationNanos: 10_000_000_000n,
+    sample: samples,
+    location: names.map((n) => create(G.LocationSchema, { id: fns.get(n), line: [create(G.LineSchema, { functionId: fns.get(n) })] })),
+    function: names.map((n) => create(G.FunctionSchema, { id: fns.get(n), name: BigInt(str(n)) })),
+    stringTable: strings,
+  });
+  const url = `${BASE}/ingest?name=${SVC}&from=${T1}&until=${T1 + 10}&format=pprof`;
+  const r = await fetch(url, { method: "POST", body: toBinary(G.ProfileSchema, prof),
+    headers: { "X-Scope-OrgID": SPAN_TENANT, "Content-Type": "application/octet-stream" } });
+  assert.equal(r.status, 200, `ingest span pprof: ${r.status} ${await r.text()}`);
+}
 
 // ---- decoding helpers -----------------------------------------------------------------------
 
@@ -366,10 +407,35 @@ for (const [mode, binary] of [["json", false], ["binary", true]]) {
       assert.equal(r.newestProfileTime, BigInt(T2) * 1000n);
     });
 
+    test("SelectMergeSpanProfile: only the samples of the selected spans", async () => {
+      const S = { headers: { "X-Scope-OrgID": SPAN_TENANT } };
+      const spanReq = (spans) => ({ ...mergeReq(""), spanSelector: spans });
+      const want = (spans) => {
+        const st = {};
+        for (const [stack, v, span] of SPAN_SAMPLES)
+          if (spans.includes(span)) st[stack] = (st[stack] ?? 0n) + v * NS;
+        return st;
+      };
+      for (const spans of [[SPAN_A], [SPAN_B], [SPAN_A, SPAN_B]]) {
+        const fg = (await client.selectMergeSpanProfile(spanReq(spans), S)).flamegraph;
+        const { tree, root } = decodeLevels(fg.names, fg.levels, 1);
+        const w = want(spans);
+        assert.equal(fg.total, sum(w), `total for ${spans}`);
+        assert.equal(root.tot[0], sum(w));
+        assert.deepEqual(tree, expectedTree(w), `tree for ${spans}`);
+      }
+      const none = await client.selectMergeSpanProfile(spanReq(["00000000000000cc"]), S);
+      assert.equal(none.flamegraph.total, 0n);
+      // span samples are not counted twice in the plain merge
+      const all = await client.selectMergeStacktraces(mergeReq(""), S);
+      assert.equal(all.flamegraph.total, 105n * NS);
+      // other tenants do not see the spans
+      assert.equal((await client.selectMergeSpanProfile(spanReq([SPAN_A]), H)).flamegraph.total, 0n);
+      await expectCode(client.selectMergeSpanProfile(spanReq(["not-a-span"]), S), Code.InvalidArgument,
+        "bad span id");
+    });
+
     test("unimplemented methods answer Code.Unimplemented", async () => {
-      await expectCode(client.selectMergeSpanProfile(
-        { profileTypeID: CPU, labelSelector: sel(), spanSelector: ["0123456789abcdef"], start: BigInt(START_MS), end: BigInt(END_MS) }, H),
-      Code.Unimplemented, "SelectMergeSpanProfile");
       await expectCode(client.selectHeatmap(mergeReq("", { step: 60 }), H), Code.Unimplemented, "SelectHeatmap");
       await expectCode(client.analyzeQuery({ start: BigInt(START_MS), end: BigInt(END_MS), query: sel() }, H),
         Code.Unimplemented, "AnalyzeQuery");

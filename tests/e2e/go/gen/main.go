@@ -98,7 +98,8 @@ func writeHeap(path string) error {
 	return f.Close()
 }
 
-func writeCPU(path string, d time.Duration) error {
+// cpuProfile writes the CPU profile of running work to path.
+func cpuProfile(path string, work func()) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -107,15 +108,34 @@ func writeCPU(path string, d time.Duration) error {
 		f.Close()
 		return err
 	}
-	pprof.Do(context.Background(), pprof.Labels("worker", "alpha"), func(context.Context) {
-		burnSink += burnAlpha(d)
-	})
-	pprof.Do(context.Background(), pprof.Labels("worker", "beta"), func(context.Context) {
-		burnSink += burnBeta(d / 2)
-	})
-	burnSink += spin(d / 4) // unlabeled samples
+	work()
 	pprof.StopCPUProfile()
 	return f.Close()
+}
+
+// labelled runs fn under the pprof label key=value.
+func labelled(key, value string, fn func()) {
+	pprof.Do(context.Background(), pprof.Labels(key, value), func(context.Context) { fn() })
+}
+
+func writeCPU(path string, d time.Duration) error {
+	return cpuProfile(path, func() {
+		labelled("worker", "alpha", func() { burnSink += burnAlpha(d) })
+		labelled("worker", "beta", func() { burnSink += burnBeta(d / 2) })
+		burnSink += spin(d / 4) // unlabeled samples
+	})
+}
+
+// Span ids as OpenTelemetry's profiling integration (otel-profiling-go) attaches them: a
+// pprof label span_id of 16 hex digits on the samples taken while the span runs.
+const spanA, spanB = "0123456789abcdef", "00f067aa0ba902b7"
+
+func writeSpans(path string, d time.Duration) error {
+	return cpuProfile(path, func() {
+		labelled("span_id", spanA, func() { burnSink += burnAlpha(d) })
+		labelled("span_id", spanB, func() { burnSink += burnBeta(d / 2) })
+		burnSink += spin(d / 2) // outside any span
+	})
 }
 
 // ---- minimal protobuf reader -------------------------------------------------------------
@@ -559,7 +579,11 @@ func main() {
 		fatal(err)
 	}
 
-	files := []string{"cpu.pb.gz", "heap1.pb.gz", "heap.pb.gz"}
+	if err := writeSpans(filepath.Join(*out, "spans.pb.gz"), *cpuDur/2); err != nil {
+		fatal(err)
+	}
+
+	files := []string{"cpu.pb.gz", "heap1.pb.gz", "heap.pb.gz", "spans.pb.gz"}
 	sums := map[string]*fileSummary{}
 	for _, f := range files {
 		s, err := summarizeFile(filepath.Join(*out, f))
