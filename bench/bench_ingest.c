@@ -70,7 +70,7 @@ static void in_process(void)
         exit(1);
     }
     store_t *st;
-    store_options_t sopt = {false, 0, 0, 0, 0};
+    store_options_t sopt = {.fsync = false};
     if (store_open(&st, dir, &sopt, NULL, NULL, &err)) {
         fprintf(stderr, "store: %s\n", err.msg);
         exit(1);

@@ -20,6 +20,7 @@ void batch_release(batch_t *b)
         free(b->profs[i].stack);
         free(b->profs[i].value);
         free(b->profs[i].spans);
+        buf_release(&b->profs[i].key);
     }
     free(b->profs);
     stacktree_release(&b->tree);

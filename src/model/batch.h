@@ -10,9 +10,11 @@
 #ifndef EMBER_MODEL_BATCH_H
 #define EMBER_MODEL_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "model/labels.h"
 #include "model/stacktree.h"
 #include "model/strtab.h"
@@ -34,6 +36,8 @@ typedef struct batch_profile {
     size_t n, cap;
     span_sample_t *spans; /* side list, see span_sample_t */
     size_t nspans, capspans;
+    buf_t key;            /* labels_key of the sorted labels once the head prepared it */
+    bool keyed;
 } batch_profile_t;
 
 typedef struct batch {

@@ -157,6 +157,11 @@ static const opt_t OPTS[] = {
      .flags = {"limits.max-flamegraph-nodes-max", "querier.max-flamegraph-nodes-max"},
      .type = T_I64, .off = OFF(max_flamegraph_nodes_max), .def = "1048576",
      .help = "Most flame graph nodes a query may ask for; 0 = unlimited."},
+    {.keys = {"limits.max_global_series_per_tenant"},
+     .flags = {"limits.max-global-series-per-tenant", "ingester.max-global-series-per-tenant"},
+     .type = T_I64, .off = OFF(max_global_series_per_tenant), .def = "5000",
+     .help = "Most active series (in the head, since the last block cut) one tenant may "
+             "have; a request adding more gets 429. 0 = no limit."},
     {.keys = {"limits.max_label_names_per_series"},
      .flags = {"limits.max-label-names-per-series", "validation.max-label-names-per-series"},
      .type = T_I64, .off = OFF(max_label_names_per_series), .def = "30",

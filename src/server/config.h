@@ -43,6 +43,7 @@ typedef struct config {
     int64_t max_profile_size_bytes;    /* limits.max_profile_size_bytes, 4 MiB (decompressed) */
     int64_t max_flamegraph_nodes_default; /* limits.max_flamegraph_nodes_default, 8192 */
     int64_t max_flamegraph_nodes_max;     /* limits.max_flamegraph_nodes_max, 1048576 */
+    int64_t max_global_series_per_tenant; /* limits.max_global_series_per_tenant, 5000 */
     int64_t max_label_names_per_series;   /* limits.max_label_names_per_series, 30 */
     int64_t max_label_name_length;        /* limits.max_label_name_length, 1024 */
     int64_t max_label_value_length;       /* limits.max_label_value_length, 2048 */

@@ -102,7 +102,8 @@ int server_main(int argc, char **argv)
     memset(&rs, 0, sizeof(rs));
     rs.lim.max_nodes_per_profile = (size_t)cfg.max_nodes_per_profile;
     store_options_t sopt = {cfg.wal_fsync, cfg.block_duration_ns, cfg.retention_ns,
-                            cfg.compaction_window_ns, (uint64_t)cfg.compaction_max_samples};
+                            cfg.compaction_window_ns, (uint64_t)cfg.compaction_max_samples,
+                            (uint64_t)cfg.max_global_series_per_tenant};
     if (store_open(&store, cfg.storage_path, &sopt, replay_record, &rs, &err)) {
         fprintf(stderr, "ember server: storage at %s: %s\n", cfg.storage_path, err.msg);
         goto out;

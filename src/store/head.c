@@ -116,17 +116,14 @@ size_t head_series_count(head_t *h)
 }
 
 /* Finds or creates the series for sorted labels l (key = labels_key(l)). */
+static head_series_t *series_find(head_tenant_t *t, uint64_t hv, const buf_t *key);
+
 static head_series_t *series_get(head_tenant_t *t, labels_t *l, const buf_t *key)
 {
     uint64_t hv = hash_bytes(key->data, key->len);
-    size_t pos = 0;
-    int started = 0;
-    uint32_t id;
-    while ((id = hmap_probe(&t->series_map, hv, &pos, &started)) != HMAP_EMPTY) {
-        const head_series_t *c = &t->series[id];
-        if (c->key_len == key->len && memcmp(c->key, key->data, key->len) == 0)
-            return &t->series[id];
-    }
+    head_series_t *found = series_find(t, hv, key);
+    if (found)
+        return found;
     xgrow(&t->series, &t->capseries, t->nseries + 1, sizeof(*t->series));
     head_series_t *s = &t->series[t->nseries];
     memset(s, 0, sizeof(*s));
@@ -160,19 +157,66 @@ static void *tenant_alloc(head_tenant_t *t, size_t n)
     return p;
 }
 
+/* Sorts each profile's labels and builds its series key, once (outside any lock). */
+static void prepare(batch_t *b)
+{
+    for (size_t i = 0; i < b->nprofs; i++) {
+        batch_profile_t *p = &b->profs[i];
+        if (p->keyed)
+            continue;
+        labels_sort(&p->labels);
+        buf_reset(&p->key);
+        if (labels_key(&p->key, &p->labels)) {
+            /* unbounded buffer: cannot fail */
+        }
+        p->keyed = true;
+    }
+}
+
+static head_series_t *series_find(head_tenant_t *t, uint64_t hv, const buf_t *key)
+{
+    size_t pos = 0;
+    int started = 0;
+    uint32_t id;
+    while ((id = hmap_probe(&t->series_map, hv, &pos, &started)) != HMAP_EMPTY) {
+        head_series_t *c = &t->series[id];
+        if (c->key_len == key->len && memcmp(c->key, key->data, key->len) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+size_t head_new_series(head_t *h, const char *tenant, batch_t *b, size_t *active)
+{
+    prepare(b);
+    *active = 0;
+    head_tenant_t *t = head_tenant(h, tenant, false);
+    size_t n = 0;
+    if (t)
+        pthread_rwlock_rdlock(&t->lock);
+    if (t)
+        *active = t->nseries;
+    for (size_t i = 0; i < b->nprofs; i++) {
+        const buf_t *k = &b->profs[i].key;
+        if (b->profs[i].n == 0 || (t && series_find(t, hash_bytes(k->data, k->len), k)))
+            continue;
+        bool dup = false; /* the same new series twice in one batch counts once */
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = b->profs[j].n && b->profs[j].key.len == k->len &&
+                  memcmp(b->profs[j].key.data, k->data, k->len) == 0;
+        n += !dup;
+    }
+    if (t)
+        pthread_rwlock_unlock(&t->lock);
+    return n;
+}
+
 void head_apply(head_t *h, const char *tenant, batch_t *b)
 {
     if (b->nprofs == 0)
         return;
     head_tenant_t *t = head_tenant(h, tenant, true);
-    /* Outside the lock: sort labels and build keys. */
-    buf_t *keys = xcalloc(b->nprofs, sizeof(*keys));
-    for (size_t i = 0; i < b->nprofs; i++) {
-        labels_sort(&b->profs[i].labels);
-        if (labels_key(&keys[i], &b->profs[i].labels)) {
-            /* unbounded buffer: cannot fail */
-        }
-    }
+    prepare(b);
     uint32_t *smap = xmalloc((b->strs.n + 1) * sizeof(*smap));
     node_id_t *nmap = xmalloc((b->tree.n + 1) * sizeof(*nmap));
 
@@ -188,7 +232,7 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
         batch_profile_t *bp = &b->profs[i];
         if (bp->n == 0)
             continue; /* no spans either: they are a subset of the samples */
-        head_series_t *s = series_get(t, &bp->labels, &keys[i]);
+        head_series_t *s = series_get(t, &bp->labels, &bp->key);
         xgrow(&s->profs, &s->capprofs, s->nprofs + 1, sizeof(*s->profs));
         size_t nz = 0;
         for (size_t j = 0; j < bp->n; j++)
@@ -223,9 +267,6 @@ void head_apply(head_t *h, const char *tenant, batch_t *b)
     }
     pthread_rwlock_unlock(&t->lock);
 
-    for (size_t i = 0; i < b->nprofs; i++)
-        buf_release(&keys[i]);
-    free(keys);
     free(smap);
     free(nmap);
 }

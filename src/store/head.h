@@ -92,6 +92,11 @@ size_t head_tenants(head_t *h, const char ***out);
 /* Applies a decoded batch to tenant (write lock inside). */
 void head_apply(head_t *h, const char *tenant, batch_t *b);
 
+/* Series of b (profiles with samples) that tenant's head does not have yet, counting each
+ * once; OUT: *active = the series the tenant's head has now. Prepares b's series keys,
+ * which head_apply then reuses. */
+size_t head_new_series(head_t *h, const char *tenant, batch_t *b, size_t *active);
+
 /* Total series over all tenants (metrics). */
 size_t head_series_count(head_t *h);
 

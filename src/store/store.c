@@ -227,7 +227,17 @@ int store_append(store_t *s, const char *tenant, batch_t *b, const uint8_t *reco
 {
     pthread_rwlock_rdlock(&s->lock);
     uint64_t seq;
-    int rc = wal_append(s->wal, record, record_len, &seq, err);
+    int rc = 0;
+    if (s->opt.max_series_per_tenant) {
+        size_t active, add = head_new_series(s->head, tenant, b, &active);
+        if (add && active + add > s->opt.max_series_per_tenant)
+            rc = err_set(err, EMB_ELIMIT,
+                         "max_global_series_per_tenant limit of %llu reached: tenant %s has %zu "
+                         "active series and this request adds %zu",
+                         (unsigned long long)s->opt.max_series_per_tenant, tenant, active, add);
+    }
+    if (rc == 0)
+        rc = wal_append(s->wal, record, record_len, &seq, err);
     if (rc == 0)
         rc = wal_sync(s->wal, seq, err);
     if (rc == 0)

@@ -42,6 +42,11 @@ typedef struct store_options {
     int64_t retention_ns;           /* 0 = keep forever */
     int64_t compaction_window_ns;   /* blocks in one window merge, 0 = 24 h */
     uint64_t compaction_max_samples; /* most samples one merge loads, 0 = no cap */
+    /* limits.max_global_series_per_tenant: series a tenant's head may hold (the active
+     * series since the last cut); a request adding more is refused with EMB_ELIMIT before it
+     * reaches the WAL. Checked without serialising writers, so concurrent requests may
+     * overshoot by what they add together. 0 = no limit. */
+    uint64_t max_series_per_tenant;
 } store_options_t;
 
 typedef struct store_tenant_blocks {
@@ -62,7 +67,8 @@ typedef int (*store_decode_fn)(batch_t *out, const char **tenant, const uint8_t 
 int store_open(store_t **out, const char *dir, const store_options_t *opt, store_decode_fn fn,
                void *arg, err_t *err);
 
-/* Makes record durable, then applies batch b for tenant. */
+/* Makes record durable, then applies batch b for tenant. EMB_ELIMIT (nothing written) when
+ * b would take the tenant past max_series_per_tenant. */
 int store_append(store_t *s, const char *tenant, batch_t *b, const uint8_t *record,
                  size_t record_len, err_t *err);
 

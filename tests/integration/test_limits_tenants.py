@@ -207,3 +207,31 @@ def test_query_length_and_lookback(make_server):
              "start": ms - 2 * 3600 * 1000, "end": ms})
     doc = assert_json_error(r, 400, "invalid_argument")
     assert "max_query_length" in doc["message"], doc
+
+
+def test_max_global_series_per_tenant(make_server):
+    srv = make_server("-auth.multitenancy-enabled=true",
+                      "-limits.max-global-series-per-tenant=3")
+    app = uniq("series")
+    body = b"main;work 5\n"
+    for env in ("a", "b", "c"):
+        assert ingest(srv, A, "%s.cpu{env=%s}" % (app, env), body).status == 200
+    r = ingest(srv, A, "%s.cpu{env=d}" % app, body)
+    doc = assert_json_error(r, 429, "resource_exhausted")
+    assert "max_global_series_per_tenant" in doc["message"] and "3" in doc["message"], doc
+    # existing series still take data; another tenant has its own count
+    assert ingest(srv, A, "%s.cpu{env=a}" % app, body).status == 200
+    for env in ("a", "b", "c"):
+        assert ingest(srv, B, "%s.cpu{env=%s}" % (app, env), body).status == 200
+    # a request with two new series is refused whole: nothing of it is stored
+    pprof = make_pprof([("cpu", "nanoseconds")],
+                       [(["main", "x"], [7], {"k": "1"}), (["main", "y"], [9], {"k": "2"})],
+                       period_type=("cpu", "nanoseconds"), period=1)
+    r = ingest(srv, A, app, pprof, format="pprof")
+    assert_json_error(r, 429, "resource_exhausted")
+    assert total(srv, A, '%s{service_name="%s"}' % (CPU, app)) == 4 * 5 * NS
+    assert total(srv, B, '%s{service_name="%s"}' % (CPU, app)) == 3 * 5 * NS
+    # refused requests never reached the WAL: a restart replays the same data
+    srv.restart()
+    assert total(srv, A, '%s{service_name="%s"}' % (CPU, app)) == 4 * 5 * NS
+    assert ingest(srv, A, "%s.cpu{env=d}" % app, body).status == 429

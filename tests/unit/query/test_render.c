@@ -26,7 +26,7 @@ static store_t *new_store(void)
     const char *base = getenv("TMPDIR");
     snprintf(dir_buf, sizeof(dir_buf), "%s/ember-render-XXXXXX", base && *base ? base : "/tmp");
     cr_assert_not_null(mkdtemp(dir_buf));
-    store_options_t opt = {false, 0, 0, 0, 0};
+    store_options_t opt = {.fsync = false};
     store_t *s;
     err_t err;
     cr_assert_eq(store_open(&s, dir_buf, &opt, NULL, NULL, &err), 0, "%s", err.msg);
