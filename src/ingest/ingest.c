@@ -4,6 +4,7 @@
  * Invariant: this file never looks at server state; a request decodes the same way at
  * ingest and at WAL replay. */
 #include "ingest/ingest.h"
+#include "ingest/ingest_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 #define PPROF_MAX_DEPTH 1000
 
 /* Pyroscope: non-numeric or negative → 100; 0 is kept. */
-static int64_t parse_rate(const char *s)
+int64_t ingest__parse_rate(const char *s)
 {
     if (!s || !*s)
         return 100;
@@ -39,7 +40,7 @@ static bool has_ci(const char *hay, const char *needle)
 }
 
 /* Checks label limits on the user-visible series labels. */
-static int check_labels(const labels_t *l, const ingest_limits_t *lim, err_t *err)
+int ingest__check_labels(const labels_t *l, const ingest_limits_t *lim, err_t *err)
 {
     if (lim->max_label_names_per_series && l->n > lim->max_label_names_per_series)
         return err_set(err, EMB_EINVAL, "profile series has %zu labels, limit is %zu", l->n,
@@ -57,8 +58,8 @@ static int check_labels(const labels_t *l, const ingest_limits_t *lim, err_t *er
 }
 
 /* Series labels shared by every profile of a request: tags, service_name/app_name, spy. */
-static void base_labels(labels_t *out, const labels_t *tags, const char *app, size_t app_len,
-                        const char *spy, bool spy_always)
+void ingest__base_labels(labels_t *out, const labels_t *tags, const char *app, size_t app_len,
+                         const char *spy, bool spy_always)
 {
     labels_copy(out, tags);
     if (labels_get(tags, PTYPE_L_SERVICE))
@@ -76,7 +77,7 @@ static void base_labels(labels_t *out, const labels_t *tags, const char *app, si
 static int decode_legacy(batch_t *out, const ingest_req_t *req, const char *app,
                          const labels_t *tags, int kind, const ingest_limits_t *lim, err_t *err)
 {
-    int64_t rate = parse_rate(req->sample_rate);
+    int64_t rate = ingest__parse_rate(req->sample_rate);
     ptype_legacy_t pt;
     size_t app_len;
     int rc = ptype_from_legacy(&pt, &app_len, app, rate > 0, err);
@@ -85,8 +86,8 @@ static int decode_legacy(batch_t *out, const ingest_req_t *req, const char *app,
     if (app_len == 0)
         return err_set(err, EMB_EINVAL, "empty application name in \"%s\"", req->name);
     labels_t l = LABELS_INIT;
-    base_labels(&l, tags, app, app_len, req->spy_name, true);
-    rc = check_labels(&l, lim, err);
+    ingest__base_labels(&l, tags, app, app_len, req->spy_name, true);
+    rc = ingest__check_labels(&l, lim, err);
     ptype_set_labels(&l, &pt.type);
     if (rc == 0) {
         batch_profile_t *p = batch_add_profile(out, &l, req->from_ns,
@@ -535,8 +536,8 @@ static int decode_pprof(batch_t *out, const ingest_req_t *req, const char *app,
         }
         cumulative[i] = conf[i].cumulative >= 0 ? conf[i].cumulative : default_cumulative(tn);
     }
-    base_labels(&base, tags, app, strlen(app), req->spy_name, true);
-    if ((rc = check_labels(&base, lim, err)))
+    ingest__base_labels(&base, tags, app, strlen(app), req->spy_name, true);
+    if ((rc = ingest__check_labels(&base, lim, err)))
         goto out;
     size_t first = out->nprofs;
     convert_pprof(out, &pp, &base, conf, req->from_ns, req->until_ns, req->spy_name, err);
@@ -673,13 +674,13 @@ int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req
         rc = decode_legacy(out, req, app, &tags, 1, lim, err);
     } else if (!strcmp(fmt, "jfr")) {
         *format_out = "jfr";
-        rc = err_set(err, EMB_EUNSUPPORTED, "format=jfr is not supported yet");
+        rc = jfr_ingest(out, req, app, &tags, lim, err);
     } else if (!strcmp(fmt, "pprof")) {
         *format_out = "pprof";
         rc = decode_pprof(out, req, app, &tags, false, lim, err);
     } else if (!strcmp(fmt, "speedscope")) {
         *format_out = "speedscope";
-        rc = err_set(err, EMB_EUNSUPPORTED, "format=speedscope is not supported yet");
+        rc = speedscope_ingest(out, req, app, &tags, lim, err);
     } else if (has_ci(ct, "multipart/form-data")) {
         *format_out = "pprof";
         rc = decode_pprof(out, req, app, &tags, true, lim, err);
