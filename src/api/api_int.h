@@ -19,6 +19,7 @@ typedef struct api_req {
     const char *method, *path;
     const char *content_type, *tenant_header;
     const char *content_encoding, *accept, *accept_encoding;
+    const char *if_none_match; /* for the UI's ETag revalidation (ui.c) */
     const uint8_t *body;
     size_t body_len;
     bool body_too_big;
@@ -31,6 +32,7 @@ typedef struct api_resp {
     const char *content_type; /* static; NULL = application/json */
     const char *allow;        /* Allow header for 405 */
     const char *content_encoding; /* static, e.g. "gzip"; NULL = none */
+    const char *etag, *cache_control, *vary; /* static or borrowed; NULL = no header */
     buf_t body;
 } api_resp_t;
 

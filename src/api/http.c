@@ -61,6 +61,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Encoding");
     req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
     req.accept_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+    req.if_none_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &req);
     api_resp_t resp;
     memset(&resp, 0, sizeof(resp));
@@ -81,6 +82,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(r, "Allow", resp.allow);
     if (resp.content_encoding)
         MHD_add_response_header(r, "Content-Encoding", resp.content_encoding);
+    if (resp.etag)
+        MHD_add_response_header(r, "ETag", resp.etag);
+    if (resp.cache_control)
+        MHD_add_response_header(r, "Cache-Control", resp.cache_control);
+    if (resp.vary)
+        MHD_add_response_header(r, "Vary", resp.vary);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp.status, r);
     MHD_destroy_response(r);
     return ret;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/ui.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -669,6 +670,10 @@ void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
         }
         api__connect(a, req, resp);
         count(a, R_CONNECT, resp->status);
+        return;
+    }
+    if (!rt && ui_serve(req, resp)) {
+        count(a, R_OTHER, resp->status);
         return;
     }
     if (!rt) {
