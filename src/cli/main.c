@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/query_cmd.h"
+#include "cli/record_cmd.h"
 #include "server/server.h"
 
 #ifndef EMBER_VERSION
@@ -16,6 +17,7 @@ static void usage(FILE *f)
                "Commands:\n"
                "  server    run the Ember server (ingest, storage, query; -help for flags)\n"
                "  query     query a server: merge, series, labels, diff (--help)\n"
+               "  record    profile a command with libember: ember record -o f.pb.gz -- CMD\n"
                "  version   print the version\n");
 }
 
@@ -30,6 +32,8 @@ int main(int argc, char **argv)
         return server_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "query"))
         return query_cmd_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "record"))
+        return record_cmd_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "-version") || !strcmp(cmd, "--version")) {
         printf("ember %s\n", EMBER_VERSION);
         return 0;

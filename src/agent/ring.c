@@ -1,0 +1,70 @@
+/* ring.c — bounded MPSC ring of sample records (see ring.h for the protocol).
+ *
+ * Sequence protocol per slot i (capacity N): seq == pos means free for the producer that
+ * claims position pos; seq == pos + 1 means published and readable; the consumer then sets
+ * seq = pos + N, which frees it for the claim one lap later.
+ */
+#include "agent/ring.h"
+
+#include <sys/mman.h>
+
+#include "ember.h"
+
+int ring_init(ring_t *r, unsigned order)
+{
+    size_t n = (size_t)1 << order;
+    void *m = mmap(NULL, n * sizeof(ring_rec_t), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return EMBER_ENOMEM;
+    r->slots = m;
+    r->mask = n - 1;
+    for (size_t i = 0; i < n; i++)
+        atomic_store_explicit(&r->slots[i].seq, i, memory_order_relaxed);
+    atomic_store(&r->head, 0);
+    r->tail = 0;
+    atomic_store(&r->dropped, 0);
+    return 0;
+}
+
+ring_rec_t *ring_claim(ring_t *r, uint64_t *pos)
+{
+    uint64_t p = atomic_load_explicit(&r->head, memory_order_relaxed);
+    for (;;) {
+        ring_rec_t *s = &r->slots[p & r->mask];
+        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        int64_t dif = (int64_t)(seq - p);
+        if (dif == 0) {
+            if (atomic_compare_exchange_weak_explicit(&r->head, &p, p + 1, memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+                *pos = p;
+                return s;
+            }
+            /* p was reloaded by the failed CAS */
+        } else if (dif < 0) {
+            atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+            return NULL; /* full: the slot still holds last lap's unread record */
+        } else {
+            p = atomic_load_explicit(&r->head, memory_order_relaxed);
+        }
+    }
+}
+
+void ring_publish(ring_t *r, ring_rec_t *rec, uint64_t pos)
+{
+    (void)r;
+    atomic_store_explicit(&rec->seq, pos + 1, memory_order_release);
+}
+
+ring_rec_t *ring_peek(ring_t *r)
+{
+    ring_rec_t *s = &r->slots[r->tail & r->mask];
+    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+    return seq == r->tail + 1 ? s : NULL;
+}
+
+void ring_consume(ring_t *r, ring_rec_t *rec)
+{
+    atomic_store_explicit(&rec->seq, r->tail + r->mask + 1, memory_order_release);
+    r->tail++;
+}
