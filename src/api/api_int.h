@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "base/buf.h"
+#include "ingest/ingest.h"
 
 #define API_MAX_ARGS 64
 
@@ -36,7 +37,8 @@ typedef struct api_resp {
     buf_t body;
 } api_resp_t;
 
-enum { FMT_FOLDED, FMT_LINES, FMT_TREE, FMT_TRIE, FMT_PPROF, FMT_JFR, FMT_SPEEDSCOPE, FMT_N };
+enum { FMT_FOLDED, FMT_LINES, FMT_TREE, FMT_TRIE, FMT_PPROF, FMT_JFR, FMT_SPEEDSCOPE,
+       FMT_PERF_SCRIPT, FMT_PUSH, FMT_OTLP, FMT_N };
 
 enum {
     R_INGEST, R_RENDER, R_RENDER_DIFF, R_CONNECT, R_LABELS, R_LABEL_VALUES, R_APPS, R_READY, R_METRICS, R_ADMIN,
@@ -71,6 +73,12 @@ void api__connect(api_t *a, const api_req_t *req, api_resp_t *resp);
 /* Shared by routes.c and connect.c. */
 void api__reply_error(api_resp_t *resp, int status, const char *msg);
 const char *api__tenant(api_t *a, const api_req_t *req, api_resp_t *resp);
+/* Takes cost bytes from tenant's ingestion rate bucket; false (err: EMB_ELIMIT, message
+ * naming the limit) when they are not there. */
+bool api__rate_allow(api_t *a, const char *tenant, size_t cost, err_t *err);
+/* Decodes ir, makes it durable and applies it for tenant, counting it in the metrics.
+ * Returns the HTTP status: 200, or 400/413/422/429/5xx with err set. */
+int api__ingest(api_t *a, const char *tenant, const ingest_req_t *ir, err_t *err);
 int api__http_start(api_t *a, err_t *err);
 void api__http_stop(api_t *a);
 

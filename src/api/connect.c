@@ -563,6 +563,69 @@ static int rpc_unimplemented(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out, er
     return err_set(err, EMB_EUNSUPPORTED, "this method is not implemented by Ember yet");
 }
 
+/* ---- push.v1 ---- */
+
+/* Push: every sample of every series goes through /ingest's path (rate limit, decode, WAL,
+ * head) as format INGEST_FORMAT_PUSH. Valid samples are stored even when others fail, but
+ * any failure fails the call, naming each failed sample (as Pyroscope's distributor). */
+static int rpc_push(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out, err_t *err)
+{
+    (void)out;
+    int64_t now = clock_now_ns();
+    int worst = 0, nfailed = 0, nsamples = 0;
+    buf_t msg = BUF_INIT, name = BUF_INIT;
+    for (size_t i = 0; i < pb_count(in, 1u); i++) {
+        const pb_obj_t *series = pb_get_msg_at(in, 1u, i);
+        labels_t l = LABELS_INIT;
+        for (size_t k = 0; k < pb_count(series, 1u); k++) {
+            const pb_obj_t *lp = pb_get_msg_at(series, 1u, k);
+            labels_set_cstr(&l, pb_get_str(lp, 1u), pb_get_str(lp, 2u));
+        }
+        buf_reset(&name);
+        int nrc = ingest_push_name(&name, &l);
+        labels_release(&l);
+        for (size_t j = 0; j < pb_count(series, 2u); j++) {
+            size_t len = 0;
+            const char *raw = pb_get_bytes(pb_get_msg_at(series, 2u, j), 1u, &len);
+            ingest_req_t ir = {.name = name.data, .from_ns = now, .until_ns = now,
+                               .format = INGEST_FORMAT_PUSH, .body = (const uint8_t *)raw,
+                               .body_len = len};
+            err_t e = {0, ""};
+            int status = 200;
+            nsamples++;
+            if (nrc)
+                {
+                err_set(&e, EMB_EINVAL, "labels cannot be encoded");
+                status = 400;
+            }
+            else if (!api__rate_allow(c->a, c->tenant, len, &e))
+                status = 429;
+            else
+                status = api__ingest(c->a, c->tenant, &ir, &e);
+            if (status == 200)
+                continue;
+            nfailed++;
+            /* resource_exhausted (retry later) outranks invalid_argument outranks internal */
+            int code = status == 429 ? 3 : status < 500 ? 2 : 1;
+            if (code > worst)
+                worst = code;
+            if (nfailed <= 8 && buf_printf(&msg, "%sseries[%zu].samples[%zu]: %s",
+                                           nfailed > 1 ? "; " : "", i, j, e.msg)) {
+                /* unbounded buffer */
+            }
+        }
+    }
+    int rc = 0;
+    if (nfailed) {
+        rc = err_set(err, worst == 3 ? EMB_ELIMIT : worst == 2 ? EMB_EINVAL : EMB_EIO,
+                     "%d of %d samples failed: %s%s", nfailed, nsamples,
+                     msg.data ? msg.data : "", nfailed > 8 ? "; ..." : "");
+    }
+    buf_release(&msg);
+    buf_release(&name);
+    return rc;
+}
+
 /* ---- dispatch ---- */
 
 typedef struct rpc {
@@ -594,6 +657,7 @@ static const rpc_t RPCS[] = {
      &pbs_querier_select_heatmap_response, rpc_unimplemented},
     {Q "AnalyzeQuery", &pbs_querier_analyze_query_request, &pbs_querier_analyze_query_response,
      rpc_unimplemented},
+    {"/push.v1.PusherService/Push", &pbs_push_push_request, &pbs_push_push_response, rpc_push},
 };
 
 /* Whether the Content-Type header names media type `want` exactly (case-insensitively),

@@ -109,18 +109,32 @@ const char *api__tenant(api_t *a, const api_req_t *req, api_resp_t *resp)
     return t;
 }
 
+/* Formats as ingest_decode names them, in FMT_* order (metrics label values). */
+static const char *const FMT_NAMES[FMT_N] = {"folded", "lines", "tree", "trie", "pprof", "jfr",
+                                             "speedscope", "perf_script", "push", "otlp"};
+
 static int format_index(const char *f)
 {
-    static const char *names[FMT_N] = {"folded", "lines", "tree", "trie", "pprof", "jfr",
-                                       "speedscope"};
     for (int i = 0; i < FMT_N; i++)
-        if (!strcmp(names[i], f))
+        if (!strcmp(FMT_NAMES[i], f))
             return i;
     return FMT_FOLDED;
 }
 
+static bool rate_take(api_t *a, const char *tenant, size_t cost);
+
+bool api__rate_allow(api_t *a, const char *tenant, size_t cost, err_t *err)
+{
+    if (rate_take(a, tenant, cost))
+        return true;
+    err_set(err, EMB_ELIMIT, "ingestion rate limit (%.2f MiB/s, burst %.2f MiB) exceeded for "
+            "tenant %s", a->opt.rate_bytes_per_s / 1048576.0, a->opt.burst_bytes / 1048576.0,
+            tenant);
+    return false;
+}
+
 /* Takes cost bytes from tenant's bucket; false (→ 429) when they are not there. */
-static bool rate_allow(api_t *a, const char *tenant, size_t cost)
+static bool rate_take(api_t *a, const char *tenant, size_t cost)
 {
     if (a->opt.rate_bytes_per_s <= 0)
         return true;
@@ -157,12 +171,9 @@ static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
     const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
-    if (!rate_allow(a, tenant, req->body_len)) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "ingestion rate limit (%.2f MiB/s, burst %.2f MiB) exceeded "
-                 "for tenant %s", a->opt.rate_bytes_per_s / 1048576.0,
-                 a->opt.burst_bytes / 1048576.0, tenant);
-        api__reply_error(resp, 429, msg);
+    err_t rerr;
+    if (!api__rate_allow(a, tenant, req->body_len, &rerr)) {
+        api__reply_error(resp, 429, rerr.msg);
         return;
     }
     int64_t now = clock_now_ns();
@@ -184,44 +195,46 @@ static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
     };
     if (ir.until_ns < ir.from_ns)
         ir.until_ns = ir.from_ns;
+    err_t err = {0, ""};
+    int status = api__ingest(a, tenant, &ir, &err);
+    if (status != 200)
+        api__reply_error(resp, status, err.msg);
+    resp->status = status;
+}
+
+int api__ingest(api_t *a, const char *tenant, const ingest_req_t *ir, err_t *err)
+{
     ingest_limits_t lim = {a->opt.max_profile_size, a->opt.max_label_names_per_series,
                            a->opt.max_label_name_length, a->opt.max_label_value_length,
                            a->opt.max_nodes_per_profile};
     batch_t b;
-    err_t err = {0, ""};
     const char *fmt = "folded";
-    int rc = ingest_decode(&b, &fmt, &ir, &lim, &err);
+    int status = 200, rc = ingest_decode(&b, &fmt, ir, &lim, err);
     if (rc) {
         /* Pyroscope: bad metadata 400; anything wrong with the body 422 */
-        int status = rc == EMB_EINVAL ? 400 : rc == EMB_EUNSUPPORTED ? 501 : 422;
-        api__reply_error(resp, status, err.msg);
+        status = rc == EMB_EINVAL ? 400 : rc == EMB_EUNSUPPORTED ? 501 : 422;
         atomic_fetch_add(&a->ing_errors, 1);
-        batch_release(&b);
-        return;
-    }
-    if (b.nprofs > 0) {
+    } else if (b.nprofs > 0) {
         buf_t rec = BUF_INIT;
-        if (ingest_record_encode(&rec, tenant, &ir)) {
-            api__reply_error(resp, 400, "parameters contain unsupported bytes");
-            buf_release(&rec);
-            batch_release(&b);
-            return;
+        if (ingest_record_encode(&rec, tenant, ir)) {
+            err_set(err, EMB_EINVAL, "parameters contain unsupported bytes");
+            status = 400;
+        } else if ((rc = store_append(a->store, tenant, &b, (const uint8_t *)rec.data, rec.len,
+                                      err))) {
+            if (rc != EMB_ELIMIT)
+                log_error("ingest: %s", err->msg);
+            status = api_status_for(rc);
         }
-        rc = store_append(a->store, tenant, &b, (const uint8_t *)rec.data, rec.len, &err);
         buf_release(&rec);
-        if (rc) {
-            log_error("ingest: %s", err.msg);
-            reply_err(resp, &err);
-            batch_release(&b);
-            return;
-        }
     }
-    int fi = format_index(fmt);
-    atomic_fetch_add(&a->ing_profiles[fi], b.nprofs);
-    atomic_fetch_add(&a->ing_bytes[fi], req->body_len);
-    atomic_fetch_add(&a->ing_samples[fi], b.nsamples);
+    if (status == 200) {
+        int fi = format_index(fmt);
+        atomic_fetch_add(&a->ing_profiles[fi], b.nprofs);
+        atomic_fetch_add(&a->ing_bytes[fi], ir->body_len);
+        atomic_fetch_add(&a->ing_samples[fi], b.nsamples);
+    }
     batch_release(&b);
-    resp->status = 200;
+    return status;
 }
 
 int api_query_range(const api_options_t *opt, int64_t *from, int64_t *until, err_t *err)
@@ -523,8 +536,6 @@ static void h_metrics(api_t *a, api_resp_t *resp)
     static const char *route_names[R_N] = {"ingest", "render", "render_diff", "connect", "labels",
                                            "label_values",
                                            "apps", "ready", "metrics", "admin", "other"};
-    static const char *fmt_names[FMT_N] = {"folded", "lines", "tree", "trie", "pprof", "jfr",
-                                           "speedscope"};
     buf_t *b = &resp->body;
     store_stats_t st;
     store_stats(a->store, &st);
@@ -546,7 +557,7 @@ static void h_metrics(api_t *a, api_resp_t *resp)
     for (int k = 0; rc == 0 && k < 3; k++) {
         rc = buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", fam[k][0], fam[k][1], fam[k][0]);
         for (int f = 0; rc == 0 && f < FMT_N; f++)
-            rc = buf_printf(b, "%s{format=\"%s\"} %llu\n", fam[k][0], fmt_names[f],
+            rc = buf_printf(b, "%s{format=\"%s\"} %llu\n", fam[k][0], FMT_NAMES[f],
                             (unsigned long long)atomic_load(&arrs[k][f]));
     }
     if (rc == 0)

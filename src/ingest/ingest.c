@@ -221,7 +221,7 @@ static uint64_t sample_span(const pprof_t *pp, const pprof_sample_t *sm)
  * the first profile added (so delta computation can find them). */
 static int convert_pprof(batch_t *b, const pprof_t *pp, const labels_t *base,
                          const st_conf_t *conf, int64_t from_ns, int64_t until_ns,
-                         const char *spy, err_t *err)
+                         const char *spy, const char *name, err_t *err)
 {
     (void)err;
     size_t nt = pp->nsample_types;
@@ -232,7 +232,7 @@ static int convert_pprof(batch_t *b, const pprof_t *pp, const labels_t *base,
                                              : xstrdup(default_display(raw));
         free(raw);
     }
-    char *pname = derive_name(pp, display);
+    char *pname = name ? xstrdup(name) : derive_name(pp, display);
     int64_t ts = pp->time_nanos;
     if (ts <= 365LL * 24 * 3600 * 1000000000LL)
         ts = from_ns;
@@ -540,7 +540,7 @@ static int decode_pprof(batch_t *out, const ingest_req_t *req, const char *app,
     if ((rc = ingest__check_labels(&base, lim, err)))
         goto out;
     size_t first = out->nprofs;
-    convert_pprof(out, &pp, &base, conf, req->from_ns, req->until_ns, req->spy_name, err);
+    convert_pprof(out, &pp, &base, conf, req->from_ns, req->until_ns, req->spy_name, NULL, err);
     size_t end = out->nprofs;
     if (prev.len) {
         if ((rc = load_pprof(&pprev, &dbuf_prev, prev, lim, err))) {
@@ -557,7 +557,7 @@ static int decode_pprof(batch_t *out, const ingest_req_t *req, const char *app,
         }
         /* prev converts with the same labels so profiles pair up by label set */
         convert_pprof(out, &pprev, &base, conf, req->from_ns, req->until_ns, req->spy_name,
-                      err);
+                      NULL, err);
         /* convert_pprof emits nt profiles per label group, in type order */
         subtract_prev(out, first, end, end, out->nprofs, cumulative, nt);
         drop_profiles_from(out, end);
@@ -647,6 +647,86 @@ static int validate_utf8(const batch_t *b, err_t *err)
     return 0;
 }
 
+/* ---- push.v1 samples ---- */
+
+int ingest_push_name(buf_t *out, const labels_t *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(a, json_pack("[ss]", l->v[i].name, l->v[i].value));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    int rc = text ? buf_append(out, text, strlen(text) + 1) : EMB_EINVAL;
+    free(text);
+    return rc;
+}
+
+/* Series labels of a push sample, from its record name (ingest_push_name), checked and
+ * normalised as Pyroscope's distributor does (PROTOCOLS.md §2.3-2.4, §5). */
+static int push_labels(labels_t *out, const char *name, const ingest_limits_t *lim, err_t *err)
+{
+    json_error_t je;
+    json_t *a = json_loads(name, 0, &je);
+    int rc = 0;
+    if (!json_is_array(a))
+        rc = err_set(err, EMB_EINVAL, "push: bad label record");
+    for (size_t i = 0; rc == 0 && i < json_array_size(a); i++) {
+        const char *k = json_string_value(json_array_get(json_array_get(a, i), 0));
+        const char *v = json_string_value(json_array_get(json_array_get(a, i), 1));
+        if (!k || !v)
+            rc = err_set(err, EMB_EINVAL, "push: bad label record");
+        else if (!*k)
+            rc = err_set(err, EMB_EINVAL, "empty label name");
+        else if (!utf8_valid(k, strlen(k)) || !utf8_valid(v, strlen(v)))
+            rc = err_set(err, EMB_EINVAL, "label \"%.64s\" is not valid UTF-8", k);
+        else if (labels_get(out, k))
+            rc = err_set(err, EMB_EINVAL, "duplicate label name \"%.64s\"", k);
+        else
+            labels_set_cstr(out, k, v);
+    }
+    json_decref(a);
+    if (rc)
+        return rc;
+    const char *nm = labels_get(out, PTYPE_L_NAME);
+    if (!nm || !*nm)
+        return err_set(err, EMB_EINVAL, "the series has no __name__ label (the profile name "
+                       "such as process_cpu or memory)");
+    if (!strncmp(nm, "godeltaprof_", 12)) { /* Pyroscope's default relabel rule */
+        char *base = xstrdup(nm + 12);
+        labels_set_cstr(out, PTYPE_L_NAME, base);
+        free(base);
+    }
+    const char *svc = labels_get(out, PTYPE_L_SERVICE);
+    if (!svc || !*svc)
+        labels_set_cstr(out, PTYPE_L_SERVICE, "unknown_service");
+    labels_del(out, "__delta__"); /* clients send deltas (Pyroscope's v2 ingest path) */
+    return ingest__check_labels(out, lim, err);
+}
+
+static int decode_push(batch_t *out, const ingest_req_t *req, const ingest_limits_t *lim,
+                       err_t *err)
+{
+    labels_t l = LABELS_INIT;
+    pprof_t pp;
+    memset(&pp, 0, sizeof(pp));
+    buf_t dbuf = BUF_INIT;
+    int rc = push_labels(&l, req->name ? req->name : "", lim, err);
+    if (rc == 0)
+        rc = load_pprof(&pp, &dbuf, slice_make(req->body, req->body_len), lim, err);
+    if (rc == 0 && pp.nsample_types == 0)
+        rc = err_set(err, EMB_ECORRUPT, "pprof: no sample types");
+    if (rc == 0) {
+        char *name = xstrdup(labels_get(&l, PTYPE_L_NAME));
+        labels_del(&l, PTYPE_L_NAME); /* set again per sample type, with the type's parts */
+        rc = convert_pprof(out, &pp, &l, NULL, req->from_ns, req->until_ns, NULL, name, err);
+        free(name);
+    }
+    pprof_release(&pp);
+    buf_release(&dbuf);
+    labels_release(&l);
+    return rc;
+}
+
 int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req,
                   const ingest_limits_t *lim, err_t *err)
 {
@@ -656,6 +736,13 @@ int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req
     const char *fmt = req->format ? req->format : "";
     const char *ct = req->content_type ? req->content_type : "";
     *format_out = "folded";
+    if (!strcmp(fmt, INGEST_FORMAT_PUSH)) {
+        *format_out = "push";
+        int rc = decode_push(out, req, lim, err);
+        if (rc == 0 && lim->max_nodes_per_profile)
+            truncate_nodes(out, lim->max_nodes_per_profile);
+        return rc;
+    }
     int rc = name_parse(&app, &tags, req->name ? req->name : "",
                         req->name ? strlen(req->name) : 0, err);
     if (rc)

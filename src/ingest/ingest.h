@@ -45,6 +45,16 @@ typedef struct ingest_limits {
 int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req,
                   const ingest_limits_t *lim, err_t *err);
 
+/* Push API samples (push.v1.PusherService/Push) go through ingest_decode and the WAL like
+ * /ingest requests, as format INGEST_FORMAT_PUSH: name = the series labels as written by
+ * ingest_push_name, body = the raw (optionally gzipped) pprof, from = until = receive time.
+ * (Sent to /ingest as format=%02push.v1 it means the same as a Push: nothing more.) */
+#define INGEST_FORMAT_PUSH "\x02push.v1"
+
+/* Encodes series labels as a push record name (a NUL-terminated JSON array of [name, value]
+ * pairs) appended to out. EMB_EINVAL if a string cannot be encoded (invalid UTF-8). */
+int ingest_push_name(buf_t *out, const labels_t *l);
+
 /* Text formats (folded.c). Each line adds a sample (scaled by mul/div) to p. */
 int folded_parse(batch_t *b, batch_profile_t *p, const uint8_t *body, size_t len, bool lines,
                  int64_t mul, int64_t div, err_t *err);

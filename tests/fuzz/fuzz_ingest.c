@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *formats[] = {NULL, "folded", "lines", "tree", "trie", "pprof", "pprof",
-                                    "bogus"};
+                                    INGEST_FORMAT_PUSH};
     static const char *cts[] = {NULL, "multipart/form-data; boundary=X", "binary/octet-stream+trie",
                                 "text/plain"};
     if (size < 2)
@@ -45,6 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             for (size_t k = 0; k < p->n; k++)
                 if (p->stack[k] >= b.tree.n)
+                    abort();
+            for (size_t k = 0; k < p->nspans; k++)
+                if (p->spans[k].node >= b.tree.n || p->spans[k].span == 0)
                     abort();
         }
         buf_t rec = BUF_INIT;

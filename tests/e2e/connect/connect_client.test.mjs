@@ -8,32 +8,17 @@
 //   EMBER_URL=http://127.0.0.1:4040 node --test connect_client.test.mjs
 // (against a server started with -auth.multitenancy-enabled=true).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+import "./gen.mjs"; // generates gen/ from proto/ before the imports below
+
 const BASE = process.env.EMBER_URL;
 assert.ok(BASE, "EMBER_URL is required (e.g. http://127.0.0.1:4040)");
 
-// ---- generate the client code from proto/ (buf + protoc-gen-es from node_modules) ----------
-const bin = join(HERE, "node_modules", ".bin");
-execFileSync(join(bin, "buf"), ["generate", join(HERE, "..", "..", "..", "proto")], {
-  cwd: HERE,
-  stdio: ["ignore", "inherit", "inherit"],
-  env: {
-    ...process.env,
-    PATH: `${bin}:${process.env.PATH}`,
-    BUF_CACHE_DIR: process.env.BUF_CACHE_DIR || mkdtempSync(join(tmpdir(), "ember-buf-")),
-  },
-});
 const Q = await import("./gen/querier/v1/querier_pb.js");
 const T = await import("./gen/types/v1/types_pb.js");
 const { QuerierService } = Q;
