@@ -6,6 +6,8 @@
 #  4. storage (issue 4): 24 h of one series vs `go tool pprof -proto`, 30 days through
 #     rollups, bytes on disk / bytes ingested (CPU and heap), RSS under query and under
 #     100 services of steady ingest. Every figure is printed after the command that made it.
+#  5. web UI (issue 6): a 100,000-node flame graph decoded and drawn in Chromium, and its
+#     zoom redraws (tests/e2e/ui/render_bench.mjs, Performance API).
 # Knobs: BENCH_DAYS (30), BENCH_CLIENTS (16), BENCH_STEADY_ROUNDS (360 = 1 simulated hour
 # per steady-ingest hour), BENCH_STEADY_HOURS (3).
 set -euo pipefail
@@ -174,6 +176,12 @@ fi
 stop_server
 rm -rf "$work/steady"
 
+echo
+echo "==> web UI: a 100,000-node flame graph in Chromium (decode + first canvas draw, zoom)"
+run env EMBER_BIN="$BUILD/ember" node tests/e2e/ui/render_bench.mjs
+ui_ms=$(res ui_render_100k_ms)
+ui_zoom=$(res ui_zoom_max_ms)
+
 cat <<EOF
 
 ==================== storage summary (issue 4) ====================
@@ -191,6 +199,7 @@ RSS:
   100 services steady ingest ($s_rate profiles/s), max VmRSS per simulated hour (MB):$s_rss
   after the last cut $s_cut MB; compacting the $STEADY_HOURS hourly blocks: ${c_s:-} s, VmHWM ${c_hwm:-} MB
 24 h heap /render median $heap_med ms
+web UI (issue 6): 100k-node flame graph decode + draw median $ui_ms ms (goal < 100 ms); zoom redraw max $ui_zoom ms
 total bench time $(( $(date +%s) - t_start )) s on $(nproc) cores; load average $load_start at the start,
 $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine makes every figure noisier)
 ====================================================================

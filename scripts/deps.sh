@@ -11,6 +11,8 @@ PKGS=(
   libxxhash-dev libpcre2-dev
   # tests and peers
   libcriterion-dev python3 python3-pytest golang-go curl
+  # the web UI's browser tests (tests/e2e/ui drive it through playwright-core)
+  chromium
 )
 
 missing=()
@@ -20,7 +22,8 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
-# Node and npm (the Connect client tests in tests/e2e/connect): any node on PATH will do
+# Node and npm (the UI build in ui/, the Connect client tests in tests/e2e/connect and the
+# browser tests in tests/e2e/ui): any node on PATH will do
 # (a NodeSource nodejs ships its own npm and conflicts with Debian's npm package), else
 # Debian's.
 if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
@@ -49,15 +52,22 @@ else
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm packages of tests/e2e/connect, exactly as package-lock.json pins them: `npm ci` only
-# when node_modules is missing or the lock file changed since the last install.
-CONNECT_DIR="$(dirname "$0")/../tests/e2e/connect"
-stamp="$CONNECT_DIR/node_modules/.ember-lock.sha256"
-want="$(sha256sum "$CONNECT_DIR/package-lock.json" | cut -d' ' -f1)"
-if [ ! -d "$CONNECT_DIR/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "deps: npm ci in tests/e2e/connect"
-  (cd "$CONNECT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-else
-  echo "deps: tests/e2e/connect node_modules up to date"
-fi
+# npm packages, exactly as each package-lock.json pins them: `npm ci` only when node_modules
+# is missing or the lock file changed since the last install (the stamp is the lock's hash;
+# scripts/embed_assets.py keeps the same stamp for ui/ when the build runs first).
+npm_ci() {
+  local dir="$(dirname "$0")/../$1"
+  local stamp="$dir/node_modules/.ember-lock.sha256"
+  local want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ ! -d "$dir/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "deps: npm ci in $1"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  else
+    echo "deps: $1 node_modules up to date"
+  fi
+}
+npm_ci tests/e2e/connect
+npm_ci ui
+npm_ci tests/e2e/ui

@@ -22,6 +22,8 @@ if [ $asan_only -eq 0 ]; then
   meson test -C build --print-errorlogs
   step "integration tests"
   EMBER_BIN=build/ember $PY -m pytest -q tests/integration
+  step "web UI browser tests (Chromium)"
+  EMBER_BIN=build/ember node --test --test-concurrency=1 tests/e2e/ui/ui.test.mjs
 fi
 
 step "ASan+UBSan build"
@@ -35,6 +37,8 @@ step "unit tests + fuzz corpus replay under ASan+UBSan"
 meson test -C build-asan --print-errorlogs
 step "integration tests under ASan+UBSan"
 EMBER_BIN=build-asan/ember $PY -m pytest -q tests/integration
+step "web UI browser tests (Chromium) against the ASan+UBSan server"
+EMBER_BIN=build-asan/ember node --test --test-concurrency=1 tests/e2e/ui/ui.test.mjs
 
 end=$(date +%s)
 printf '\nmake test: all suites passed in %d s\n' $((end - start))

@@ -7,9 +7,11 @@
 
 function parents(up, lv) {
   const parent = new Int32Array(lv.n);
+  const UX = up.x, X = lv.x, last = up.n - 1;
   let i = 0;
   for (let j = 0; j < lv.n; j++) {
-    while (i < up.n - 1 && up.x[i + 1] <= lv.x[j]) i++;
+    const x = X[j];
+    while (i < last && UX[i + 1] <= x) i++;
     parent[j] = i;
   }
   return parent;
@@ -36,8 +38,8 @@ export function decode(doc) {
       lv.rSelf = new Float64Array(n);
     }
     let lx = 0, rx = 0;
-    for (let i = 0, k = 0; i < n; i++, k += step) {
-      if (diff) {
+    if (diff) {
+      for (let i = 0, k = 0; i < n; i++, k += 7) {
         lx += raw[k];
         rx += raw[k + 3];
         lv.lTotal[i] = raw[k + 1];
@@ -50,12 +52,15 @@ export function decode(doc) {
         lv.name[i] = raw[k + 6];
         lx += raw[k + 1];
         rx += raw[k + 4];
-      } else {
+      }
+    } else {
+      const X = lv.x, T = lv.total, SF = lv.self, NM = lv.name;
+      for (let i = 0, k = 0; i < n; i++, k += 4) {
         lx += raw[k];
-        lv.x[i] = lx;
-        lv.total[i] = raw[k + 1];
-        lv.self[i] = raw[k + 2];
-        lv.name[i] = raw[k + 3];
+        X[i] = lx;
+        T[i] = raw[k + 1];
+        SF[i] = raw[k + 2];
+        NM[i] = raw[k + 3];
         lx += raw[k + 1];
       }
     }

@@ -117,45 +117,56 @@ export class FlameGraph {
     let rects = 0;
     for (let l = 0; l < m.levels.length; l++) {
       const lv = m.levels[l];
+      const X = lv.x, T = lv.total, N = lv.name, n = lv.n;
       const y = l * ROW;
       const cov = searching ? this.covered[l] : null;
       // first node whose end is past v0 (nodes are sorted and disjoint)
-      let lo = 0, hi = lv.n;
+      let lo = 0, hi = n;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (lv.x[mid] + lv.total[mid] <= v0) lo = mid + 1;
+        if (X[mid] + T[mid] <= v0) lo = mid + 1;
         else hi = mid;
       }
+      // Runs of rects narrower than MIN_W that touch are merged into one grey rect; the loop
+      // is kept free of closures and property lookups: it visits every node in view.
       let runStart = -1, runEnd = -1;
-      const flush = () => {
-        if (runStart >= 0 && runEnd - runStart >= MIN_W) {
-          ctx.fillStyle = tinyColor;
-          ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
-          rects++;
-        }
-        runStart = -1;
-      };
-      for (let i = lo; i < lv.n; i++) {
-        const x = lv.x[i];
+      ctx.globalAlpha = l < zl ? 0.55 : 1;
+      for (let i = lo; i < n; i++) {
+        const x = X[i];
         if (x >= v1) break;
-        const end = x + lv.total[i];
-        const px0 = (Math.max(x, v0) - v0) * scale;
-        const px1 = (Math.min(end, v1) - v0) * scale;
+        const end = x + T[i];
+        const px0 = ((x > v0 ? x : v0) - v0) * scale;
+        const px1 = ((end < v1 ? end : v1) - v0) * scale;
         const w = px1 - px0;
         if (w < MIN_W) {
-          if (runStart >= 0 && px0 - runEnd < MIN_W) runEnd = px1;
-          else { flush(); runStart = px0; runEnd = px1; }
+          if (runStart >= 0 && px0 - runEnd < MIN_W) {
+            runEnd = px1;
+            continue;
+          }
+          if (runStart >= 0 && runEnd - runStart >= MIN_W) {
+            ctx.fillStyle = tinyColor;
+            ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
+            rects++;
+          }
+          runStart = px0;
+          runEnd = px1;
           continue;
         }
-        flush();
-        const nm = lv.name[i];
+        if (runStart >= 0) {
+          if (runEnd - runStart >= MIN_W) {
+            ctx.fillStyle = tinyColor;
+            ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
+            rects++;
+          }
+          runStart = -1;
+        }
+        const nm = N[i];
         let color;
         if (cov && !cov[i]) color = dimColor;
         else if (cov && cov[i] === 1) color = dark ? "#3d7eff" : "#4f8cff";
         else if (m.diff) color = diffColor(lv.lTotal[i] / ticksL, lv.rTotal[i] / ticksR, dark);
         else color = colors(nm);
         ctx.fillStyle = color;
-        ctx.globalAlpha = l < zl ? 0.55 : 1;
         ctx.fillRect(px0, y, w > 2 ? w - 1 : w, ROW - 1);
         rects++;
         if (w > 3 * charW + 6) {
@@ -167,9 +178,13 @@ export class FlameGraph {
           labels.push(name);
         }
       }
-      flush();
-      ctx.globalAlpha = 1;
+      if (runStart >= 0 && runEnd - runStart >= MIN_W) {
+        ctx.fillStyle = tinyColor;
+        ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
+        rects++;
+      }
     }
+    ctx.globalAlpha = 1;
     this.labels = labels;
     this.stats = { ms: performance.now() - t0, rects, labels: labels.length, nodes: m.nodes };
   }

@@ -69,7 +69,8 @@ const el = {
   from: $(".querybar .from"),
   until: $(".querybar .until"),
 };
-window.__ember = { state: () => S, fgs: [], loads: 0 };
+// What tests and bench/ read: the state, the live flame graphs, the decoder.
+window.__ember = { state: () => S, fgs: [], loads: 0, decode };
 
 $(".theme").onclick = () => {
   const t = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
@@ -83,7 +84,10 @@ document.addEventListener("click", (e) => {
   if (!e.target.closest(".selector")) el.ac.hidden = true;
 });
 document.addEventListener("keydown", (e) => {
-  if (e.key === "Escape") { menu.hidden = true; el.ac.hidden = true; }
+  if (e.key !== "Escape") return;
+  if (menu.hidden && el.ac.hidden && !e.target.closest("input")) window.__ember.fgs.forEach((f) => f.reset());
+  menu.hidden = true;
+  el.ac.hidden = true;
 });
 window.addEventListener("popstate", () => { S = readState(); syncBar(); render(); });
 
@@ -413,7 +417,9 @@ async function renderSingle(signal) {
   }
   const params = renderParams(S.query, S.from, S.until);
   const doc = await getJSON("/render", { ...params, format: "json" }, signal);
+  performance.mark("fg-decode-start");
   const model = decode(doc);
+  performance.measure("fg-decode", "fg-decode-start");
   const { fmt, kind } = unitFormatter(doc.metadata);
   const tl = new Timeline($(".tl", root), { fmt, onSelect: (f, u) => setState({ from: String(f), until: String(u) }, true) });
   cleanup.push(() => tl.destroy());
@@ -485,9 +491,9 @@ async function renderSingle(signal) {
     cont.append(pane);
     const fg = newFlameGraph(pane, fmt);
     fgs.push(fg);
-    performance.mark("fg-set-start");
+    performance.mark("fg-draw-start");
     fg.setModel(model);
-    performance.measure("fg-first-render", "fg-set-start");
+    performance.measure("fg-draw", "fg-draw-start");
   }
   onSearch();
 }
