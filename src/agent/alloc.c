@@ -176,7 +176,8 @@ static long g_mean = 512 * 1024;
 static __thread struct {
     int64_t countdown;
     uint64_t rng;
-    int guard;
+    int guard;    /* inside sample_slow: nested allocations are not sampled */
+    int excluded; /* a libember thread */
     int seeded;
 } t IE;
 
@@ -210,10 +211,13 @@ static int64_t next_interval(void)
 
 static __attribute__((noinline)) void sample_slow(void *p, size_t n)
 {
-    if (t.guard) {
+    if (t.excluded) { /* libember's own thread: never sampled */
         t.countdown = INT64_MAX / 2;
         return;
     }
+    if (t.guard) /* an allocation made while sampling (backtrace, stack bounds): skip it,
+                  * and leave the countdown of the sample in progress alone */
+        return;
     t.guard = 1;
     bool first = !t.seeded;
     int64_t next = next_interval();
@@ -298,7 +302,7 @@ long alloc_mean_bytes(void)
 
 void alloc_exclude_thread(void)
 {
-    t.guard = 1;
+    t.excluded = 1;
     t.countdown = INT64_MAX / 2;
 }
 
