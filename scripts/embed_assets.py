@@ -45,8 +45,7 @@ def ensure_node_modules(ui):
         except OSError:
             pass
         print("embed_assets: npm ci in %s" % ui, file=sys.stderr)
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ui,
-                       check=True, stdout=sys.stderr)
+        run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ui)
         with open(stamp, "w") as f:
             f.write(want + "\n")
 
@@ -58,13 +57,20 @@ def c_bytes(data):
     return "\n".join(lines)
 
 
+def run(cmd, **kw):
+    try:
+        subprocess.run(cmd, check=True, stdout=sys.stderr, **kw)
+    except FileNotFoundError:
+        sys.exit("embed_assets: %s not found: the UI build needs node and npm (scripts/deps.sh "
+                 "installs them)" % cmd[0])
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit("usage: embed_assets.py UI_DIR DIST_DIR OUT_C")
     ui, dist, out = (os.path.abspath(a) for a in sys.argv[1:])
     ensure_node_modules(ui)
-    subprocess.run(["node", os.path.join(ui, "build.mjs"), dist], cwd=ui, check=True,
-                   stdout=sys.stderr)
+    run(["node", os.path.join(ui, "build.mjs"), dist], cwd=ui)
     names = sorted(n for n in os.listdir(dist)
                    if os.path.isfile(os.path.join(dist, n)) and not n.endswith(".map"))
     if "index.html" not in names:

@@ -119,6 +119,24 @@ function normTime(v) {
   if (m) return String(Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)) / 1000);
   return s;
 }
+// Unix seconds of a time in Pyroscope's syntax, for drawing it (the server stays the
+// authority on what a range means): "now", "now-<N><unit>...", unix s/ms, else null.
+const UNIT_S = { s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800, M: 2592000, mon: 2592000, y: 31536000 };
+function resolveTime(v, nowS = Date.now() / 1000) {
+  const s = String(v || "").trim();
+  if (/^\d{13}$/.test(s)) return Number(s) / 1000;
+  if (/^\d{9,10}$/.test(s)) return Number(s);
+  const m = /^now((?:[+-]\d+[a-zA-Z]+)*)$/.exec(s);
+  if (!m) return null;
+  let t = nowS;
+  for (const [, sign, n, u] of m[1].matchAll(/([+-])(\d+)([a-zA-Z]+)/g)) {
+    const k = UNIT_S[u] ?? UNIT_S[u.toLowerCase()];
+    if (k === undefined) return null;
+    t += (sign === "-" ? -1 : 1) * Number(n) * k;
+  }
+  return t;
+}
+
 function showTime(v) {
   if (/^\d{9,10}$/.test(v)) return new Date(v * 1000).toISOString().slice(0, 19).replace("T", " ");
   return v;
@@ -360,7 +378,7 @@ const barStyle = (share) => `background: linear-gradient(to left, var(--bar) ${(
 // ---- table ------------------------------------------------------------------------------------
 let tableSort = { key: "self", dir: -1 };
 
-function renderTable(container, model, fmt, onRow) {
+function renderTable(container, model, fmt, onRow, selected) {
   const rows = functionTable(model);
   const wrap = H(`<div class="table-wrap"><table class="fn-table"><thead><tr>
       <th data-key="name">Function</th><th data-key="self" class="num">Self</th><th data-key="total" class="num">Total</th>
@@ -375,7 +393,7 @@ function renderTable(container, model, fmt, onRow) {
     for (const th of wrap.querySelectorAll("th")) th.className = (th.dataset.key === "name" ? "" : "num ") + (th.dataset.key === key ? (dir < 0 ? "sorted desc" : "sorted asc") : "");
     const shown = list.slice(0, 1000);
     const total = model.numTicks || 1;
-    tbody.innerHTML = shown.map((r) => `<tr><td class="name" title="${escapeHtml(r.name)}">${escapeHtml(r.name)}</td>
+    tbody.innerHTML = shown.map((r) => `<tr${r.name === selected ? ' class="selected"' : ""}><td class="name" title="${escapeHtml(r.name)}">${escapeHtml(r.name)}</td>
       <td class="num" style="${barStyle(r.self / total)}">${escapeHtml(fmt(r.self))} <small>${pct(r.self, total)}</small></td>
       <td class="num" style="${barStyle(r.total / total)}">${escapeHtml(fmt(r.total))} <small>${pct(r.total, total)}</small></td></tr>`).join("");
     [...tbody.rows].forEach((tr, i) => (tr.onclick = () => onRow(shown[i].name)));
@@ -464,10 +482,10 @@ async function renderSingle(signal) {
     const sw = sandwich(model, fn);
     const tbl = H(`<div class="pane pane-table"></div>`);
     const right = H(`<div class="pane pane-flame"><h3>Callers (${escapeHtml(fn)} at the top, its callers below)</h3><div class="callers"></div><h3>Callees</h3><div class="callees"></div></div>`);
-    const cont = H(`<div class="split"></div>`);
+    const cont = H(`<div class="split both"></div>`);
     cont.append(tbl, right);
     panes.append(cont);
-    redrawTable = renderTable(tbl, model, fmt, (name) => setState({ fn: name }, true));
+    redrawTable = renderTable(tbl, model, fmt, (name) => setState({ fn: name }, true), fn);
     const fc = newFlameGraph($(".callers", right), fmt, { sandwich: false });
     fc.setModel(sw.callers);
     const fe = newFlameGraph($(".callees", right), fmt, { sandwich: false });
@@ -523,7 +541,15 @@ async function renderSides(root, signal, onLoaded) {
     // the time line spans the main range; the side's own range is a selection inside it
     const doc = await getJSON("/render", { ...renderParams(st.query, S.from, S.until), format: "json", maxNodes: 1 }, signal);
     const { fmt } = unitFormatter(doc.metadata);
-    const tl = new Timeline($(".tl", box), { fmt, height: 90, onSelect: (f, u) => setState({ [side + "Query"]: qi.value, [side + "From"]: String(f), [side + "Until"]: String(u) }, true) });
+    const shade = side === "left" ? "rgba(28,126,214,0.18)" : "rgba(232,89,12,0.18)";
+    const highlight = st.from === S.from && st.until === S.until ? null : [resolveTime(st.from), resolveTime(st.until)];
+    const tl = new Timeline($(".tl", box), {
+      fmt,
+      height: 90,
+      highlight: highlight && highlight[0] !== null && highlight[1] !== null ? highlight : null,
+      highlightColor: shade,
+      onSelect: (f, u) => setState({ [side + "Query"]: qi.value, [side + "From"]: String(f), [side + "Until"]: String(u) }, true),
+    });
     cleanup.push(() => tl.destroy());
     tl.set([{ label: side, timeline: doc.timeline, color: side === "left" ? "#1c7ed6" : "#e8590c" }]);
     results[side] = { box, st };

@@ -13,7 +13,7 @@ export function timelineXY(tl) {
 export const PALETTE = ["#e8590c", "#1c7ed6", "#2f9e44", "#ae3ec9", "#f59f00", "#0ca678", "#d6336c", "#5c7cfa", "#868e96", "#74b816"];
 
 export class Timeline {
-  // opts: {height, fmt(value), onSelect(from, until)}
+  // opts: {height, fmt(value), onSelect(from, until), highlight: [from, until] | null (unix s)}
   constructor(container, opts) {
     this.container = container;
     this.opts = opts;
@@ -57,6 +57,20 @@ export class Timeline {
           })),
         ],
         hooks: {
+          // the range a comparison side uses, shaded inside the wider range the plot spans
+          draw: [
+            (u) => {
+              const h = this.opts.highlight;
+              if (!h) return;
+              const x0 = Math.max(u.bbox.left, u.valToPos(h[0], "x", true));
+              const x1 = Math.min(u.bbox.left + u.bbox.width, u.valToPos(h[1], "x", true));
+              if (x1 <= x0) return;
+              u.ctx.save();
+              u.ctx.fillStyle = this.opts.highlightColor || "rgba(28,126,214,0.15)";
+              u.ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
+              u.ctx.restore();
+            },
+          ],
           setSelect: [
             (u) => {
               if (u.select.width < 3) return;

@@ -312,6 +312,18 @@ describe("comparison and diff", () => {
     assert.ok(right.includes("gc") && !right.includes("runtime.mallocgc"), right.join());
     assert.match(await text(page, ".side[data-side=left] .total"), /Total: 450 ms/);
     assert.equal(await page.locator(".side .u-over").count(), 2);
+    // dragging on the baseline's time line narrows only the baseline
+    const box = await page.locator(".side[data-side=left] .u-over").boundingBox();
+    await reloadsAfter(page, async () => {
+      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.999, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.up();
+    });
+    const p = new URL(page.url()).searchParams;
+    assert.match(p.get("leftFrom"), /^\d{10}$/);
+    assert.equal(p.get("rightFrom"), null);
+    assert.match(await text(page, ".side[data-side=left] .total"), /Total: 450 ms/);
     await shot(page, "compare");
   });
 });
