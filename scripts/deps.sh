@@ -11,6 +11,8 @@ PKGS=(
   libxxhash-dev libpcre2-dev
   # tests and peers
   libcriterion-dev python3 python3-pytest golang-go curl
+  # the web UI's browser tests (tests/e2e/ui drive it through playwright-core)
+  chromium
   # the JDK (java, javac, jfr): records the JFR ingest tests' and bench's inputs
   openjdk-17-jdk-headless
   # the web UI's browser tests (tests/e2e/ui drive it through playwright-core)

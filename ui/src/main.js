@@ -293,7 +293,7 @@ function openMenu(fg, node, x, y, allowSandwich) {
     ["Focus on this frame", () => fg.zoomTo(node.level, node.index)],
     ["Reset zoom", () => fg.reset()],
     ["Copy function name", () => copyText(node.name)],
-    ["Highlight matches", () => setState({ search: node.name })],
+    ["Highlight this function", () => setState({ search: exactSearch(node.name) })],
   ];
   if (allowSandwich && S.view === "single") items.push(["Open in sandwich view", () => setState({ mode: "sandwich", fn: node.name }, true)]);
   menu.replaceChildren(...items.map(([label, fn]) => {
@@ -330,6 +330,9 @@ function download(name, blob) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 5000);
 }
+
+// A search that matches exactly one function name (the search box takes /regex/).
+const exactSearch = (name) => `/^${name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$/`;
 
 function searchBox(onChange) {
   const box = H(`<span class="search"><input type="search" placeholder="Search functions (text or /regex/)" spellcheck="false"><span class="matches"></span></span>`);
@@ -498,8 +501,8 @@ async function renderSingle(signal) {
     const tbl = H(`<div class="pane pane-table"></div>`);
     cont.append(tbl);
     redrawTable = renderTable(tbl, model, fmt, (name) => {
-      S.search = name;
-      $("input", sb).value = name;
+      S.search = exactSearch(name);
+      $("input", sb).value = S.search;
       writeState(S, false);
       onSearch();
     });
@@ -619,7 +622,7 @@ async function renderDiff(signal) {
     const list = H(`<div><h3>Top regressed functions</h3><table class="fn-table top"><thead><tr><th>Function</th><th class="num">Self share</th><th class="num">Change</th></tr></thead><tbody></tbody></table></div>`);
     $("tbody", list).innerHTML = fns.map((f) => `<tr class="${f.selfShareChange > 0 ? "more" : f.selfShareChange < 0 ? "less" : ""}"><td class="name" title="${escapeHtml(f.name)}">${escapeHtml(f.name)}</td>
       <td class="num">${(100 * f.leftSelfShare).toFixed(1)}% → ${(100 * f.rightSelfShare).toFixed(1)}%</td><td class="num">${signed(f.selfShareChange)}</td></tr>`).join("") || `<tr><td colspan="3">No change</td></tr>`;
-    [...$("tbody", list).rows].forEach((tr, i) => fns[i] && (tr.onclick = () => setState({ search: fns[i].name })));
+    [...$("tbody", list).rows].forEach((tr, i) => fns[i] && (tr.onclick = () => setState({ search: exactSearch(fns[i].name) })));
     $(".top-list", grid).append(list);
   });
 }
