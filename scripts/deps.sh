@@ -10,7 +10,7 @@ PKGS=(
   libmicrohttpd-dev zlib1g-dev libdeflate-dev libzstd-dev libyaml-dev libjansson-dev
   libxxhash-dev libpcre2-dev
   # tests and peers
-  libcriterion-dev python3 python3-pytest golang-go curl
+  libcriterion-dev python3 python3-pytest golang-go curl linux-perf
   # the web UI's browser tests (tests/e2e/ui drive it through playwright-core)
   chromium
   # the JDK (java, javac, jfr): records the JFR ingest tests' and bench's inputs

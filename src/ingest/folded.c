@@ -8,11 +8,12 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "ingest/ingest_int.h"
 
 #define MAX_DEPTH 4096
 
-/* Scales v by mul/div with rounding; values are sample counts, so overflow is clamped. */
-static int64_t scale(int64_t v, int64_t mul, int64_t div)
+/* Values are sample counts, so overflow is clamped rather than reported. */
+int64_t ingest__scale(int64_t v, int64_t mul, int64_t div)
 {
     if (mul == div)
         return v;
@@ -57,7 +58,7 @@ int folded_parse(batch_t *b, batch_profile_t *p, const uint8_t *body, size_t len
         if (l == 0)
             continue;
         if (lines) {
-            batch_add_sample(b, p, add_path(b, line, l, ids), scale(1, mul, div));
+            batch_add_sample(b, p, add_path(b, line, l, ids), ingest__scale(1, mul, div));
             continue;
         }
         const char *sp = NULL;
@@ -89,7 +90,7 @@ int folded_parse(batch_t *b, batch_profile_t *p, const uint8_t *body, size_t len
             plen--;
         if (v == 0)
             continue;
-        batch_add_sample(b, p, add_path(b, line, plen, ids), scale(v, mul, div));
+        batch_add_sample(b, p, add_path(b, line, plen, ids), ingest__scale(v, mul, div));
     }
 out:
     free(ids);
@@ -165,14 +166,14 @@ int tree_parse(batch_t *b, batch_profile_t *p, const uint8_t *body, size_t len, 
             }
             if (val > 0 && key.len) {
                 uint32_t sid = add_path(b, key.data, key.len, ids);
-                batch_add_sample(b, p, sid, scale((int64_t)val, mul, div));
+                batch_add_sample(b, p, sid, ingest__scale((int64_t)val, mul, div));
             }
         } else {
             ids[level] = strtab_intern(&b->strs, name, nlen);
             uint32_t d = (uint32_t)level + 1 - (skip_root ? 1 : 0);
             if (val > 0 && d > 0) {
                 uint32_t sid = batch_add_stack(b, ids + (skip_root ? 1 : 0), d);
-                batch_add_sample(b, p, sid, scale((int64_t)val, mul, div));
+                batch_add_sample(b, p, sid, ingest__scale((int64_t)val, mul, div));
             }
         }
         if (nchild > 0) {

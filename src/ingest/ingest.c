@@ -74,32 +74,47 @@ void ingest__base_labels(labels_t *out, const labels_t *tags, const char *app, s
 
 /* ---- text formats ---- */
 
+batch_profile_t *ingest__legacy_profile(batch_t *out, int64_t *mul, int64_t *div,
+                                        const ingest_req_t *req, const char *app,
+                                        const labels_t *tags, int64_t rate,
+                                        const labels_t *extra, const ingest_limits_t *lim,
+                                        err_t *err)
+{
+    ptype_legacy_t pt;
+    size_t app_len;
+    if (ptype_from_legacy(&pt, &app_len, app, rate > 0, err))
+        return NULL;
+    if (app_len == 0) {
+        err_set(err, EMB_EINVAL, "empty application name in \"%s\"", app);
+        return NULL;
+    }
+    labels_t l = LABELS_INIT;
+    ingest__base_labels(&l, tags, app, app_len, req->spy_name, true);
+    for (size_t i = 0; extra && i < extra->n; i++)
+        labels_set_cstr(&l, extra->v[i].name, extra->v[i].value);
+    batch_profile_t *p = NULL;
+    if (ingest__check_labels(&l, lim, err) == 0) {
+        ptype_set_labels(&l, &pt.type);
+        p = batch_add_profile(out, &l, req->from_ns, req->until_ns - req->from_ns);
+        *mul = pt.scale_to_ns ? 1000000000LL : 1;
+        *div = pt.scale_to_ns ? rate : 1;
+    }
+    labels_release(&l);
+    return p;
+}
+
 static int decode_legacy(batch_t *out, const ingest_req_t *req, const char *app,
                          const labels_t *tags, int kind, const ingest_limits_t *lim, err_t *err)
 {
-    int64_t rate = ingest__parse_rate(req->sample_rate);
-    ptype_legacy_t pt;
-    size_t app_len;
-    int rc = ptype_from_legacy(&pt, &app_len, app, rate > 0, err);
-    if (rc)
-        return rc;
-    if (app_len == 0)
-        return err_set(err, EMB_EINVAL, "empty application name in \"%s\"", req->name);
-    labels_t l = LABELS_INIT;
-    ingest__base_labels(&l, tags, app, app_len, req->spy_name, true);
-    rc = ingest__check_labels(&l, lim, err);
-    ptype_set_labels(&l, &pt.type);
-    if (rc == 0) {
-        batch_profile_t *p = batch_add_profile(out, &l, req->from_ns,
-                                               req->until_ns - req->from_ns);
-        int64_t mul = pt.scale_to_ns ? 1000000000LL : 1, div = pt.scale_to_ns ? rate : 1;
-        if (kind <= 1)
-            rc = folded_parse(out, p, req->body, req->body_len, kind == 1, mul, div, err);
-        else
-            rc = tree_parse(out, p, req->body, req->body_len, kind == 3, mul, div, err);
-    }
-    labels_release(&l);
-    return rc;
+    int64_t mul, div;
+    batch_profile_t *p = ingest__legacy_profile(out, &mul, &div, req, app, tags,
+                                                ingest__parse_rate(req->sample_rate), NULL, lim,
+                                                err);
+    if (!p)
+        return err->code;
+    if (kind <= 1)
+        return folded_parse(out, p, req->body, req->body_len, kind == 1, mul, div, err);
+    return tree_parse(out, p, req->body, req->body_len, kind == 3, mul, div, err);
 }
 
 /* ---- pprof ---- */
@@ -765,6 +780,9 @@ int ingest_decode(batch_t *out, const char **format_out, const ingest_req_t *req
     } else if (!strcmp(fmt, "pprof")) {
         *format_out = "pprof";
         rc = decode_pprof(out, req, app, &tags, false, lim, err);
+    } else if (!strcmp(fmt, "perf_script")) {
+        *format_out = "perf_script";
+        rc = perf_script_ingest(out, req, app, &tags, lim, err);
     } else if (!strcmp(fmt, "speedscope")) {
         *format_out = "speedscope";
         rc = speedscope_ingest(out, req, app, &tags, lim, err);

@@ -25,6 +25,20 @@ int ingest__check_labels(const labels_t *l, const ingest_limits_t *lim, err_t *e
 void ingest__base_labels(labels_t *out, const labels_t *tags, const char *app, size_t app_len,
                          const char *spy, bool spy_always);
 
+/* Adds the one profile of a request in a legacy format: app's last `.suffix` picks the type
+ * (§1.4; rate > 0 turns CPU/wall samples into nanoseconds), labels are the request's plus
+ * extra (may be NULL). OUT: *mul / *div, the factor raw values take. Returns the profile
+ * (valid until the next batch_add_profile) or NULL with err set (EMB_EINVAL). */
+batch_profile_t *ingest__legacy_profile(batch_t *out, int64_t *mul, int64_t *div,
+                                        const ingest_req_t *req, const char *app,
+                                        const labels_t *tags, int64_t rate,
+                                        const labels_t *extra, const ingest_limits_t *lim,
+                                        err_t *err);
+
+/* Scales a raw value by mul/div, rounding to nearest and clamping instead of overflowing
+ * (folded.c: the rule every legacy format shares). */
+int64_t ingest__scale(int64_t v, int64_t mul, int64_t div);
+
 /* format=jfr (jfr.c): raw JFR or the multipart form (jfr + labels parts), PROTOCOLS.md §1.6. */
 int jfr_ingest(batch_t *out, const ingest_req_t *req, const char *app, const labels_t *tags,
                const ingest_limits_t *lim, err_t *err);
@@ -32,5 +46,9 @@ int jfr_ingest(batch_t *out, const ingest_req_t *req, const char *app, const lab
 /* format=speedscope (speedscope.c), PROTOCOLS.md §1.4. */
 int speedscope_ingest(batch_t *out, const ingest_req_t *req, const char *app,
                       const labels_t *tags, const ingest_limits_t *lim, err_t *err);
+
+/* format=perf_script (perf_script.c): `perf script` text of a perf record -g recording. */
+int perf_script_ingest(batch_t *out, const ingest_req_t *req, const char *app,
+                       const labels_t *tags, const ingest_limits_t *lim, err_t *err);
 
 #endif

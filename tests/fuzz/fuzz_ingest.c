@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "ingest/ingest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,17 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *fmt;
     err_t err;
     if (ingest_decode(&b, &fmt, &req, &lim, &err) == 0) {
-        for (size_t i = 0; i < b.nprofs; i++) {
-            const batch_profile_t *p = &b.profs[i];
-            if (!labels_get(&p->labels, "__profile_type__") || !labels_get(&p->labels, "__name__"))
-                abort();
-            for (size_t k = 0; k < p->n; k++)
-                if (p->stack[k] >= b.tree.n)
-                    abort();
-            for (size_t k = 0; k < p->nspans; k++)
-                if (p->spans[k].node >= b.tree.n || p->spans[k].span == 0)
-                    abort();
-        }
+        fuzz_check_batch(&b);
         buf_t rec = BUF_INIT;
         if (ingest_record_encode(&rec, "t", &req) == 0) {
             ingest_req_t back;
