@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,8 @@ static struct {
     upload_t *up;
     /* collector <-> API */
     pthread_mutex_t cmu;
-    pthread_cond_t ccv;
+    pthread_cond_t ccv; /* flush_done changed */
+    sem_t wake;         /* the collector's alarm: stop, flush, or a half-full ring */
     bool stop_req;
     uint64_t flush_req, flush_done;
     /* collector-owned */
@@ -333,18 +335,17 @@ static void *collector(void *unused)
     alloc_exclude_thread();
     int64_t interval = (int64_t)A.conf.interval_s * 1000000000LL;
     int64_t next_upload = mono_ns() + interval, next_reap = mono_ns() + 1000000000LL;
-    pthread_mutex_lock(&A.cmu);
     for (;;) {
-        if (!A.stop_req && A.flush_req == A.flush_done) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += DRAIN_NS;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&A.ccv, &A.cmu, &ts);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += DRAIN_NS;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
         }
+        while (sem_timedwait(&A.wake, &ts) != 0 && errno == EINTR)
+            ;
+        pthread_mutex_lock(&A.cmu);
         bool stop = A.stop_req;
         uint64_t flush = A.flush_req;
         pthread_mutex_unlock(&A.cmu);
@@ -364,10 +365,11 @@ static void *collector(void *unused)
             emit(false);
             next_upload = now + interval;
         }
-        pthread_mutex_lock(&A.cmu);
         if (flush != A.flush_done) {
+            pthread_mutex_lock(&A.cmu);
             A.flush_done = flush;
             pthread_cond_broadcast(&A.ccv);
+            pthread_mutex_unlock(&A.cmu);
         }
     }
     A.flush_done = A.flush_req;
@@ -418,8 +420,9 @@ static int start_locked(const conf_t *c)
         atfork_done = true;
     }
     if (!A.ring_ready) {
-        if (ring_init(&A.ring, RING_ORDER))
+        if (ring_init(&A.ring, RING_ORDER) || sem_init(&A.wake, 0, 0))
             return EMBER_ENOMEM;
+        A.ring.wake = &A.wake;
         A.ring_ready = true;
     }
     A.conf = *c;
@@ -501,8 +504,8 @@ EXPORT int ember_stop(void)
     alloc_stop();
     pthread_mutex_lock(&A.cmu);
     A.stop_req = true;
-    pthread_cond_broadcast(&A.ccv);
     pthread_mutex_unlock(&A.cmu);
+    sem_post(&A.wake);
     pthread_join(A.collector, NULL);
     if (A.up) {
         upload_stats_t us = upload_stats(A.up);
@@ -530,7 +533,7 @@ EXPORT int ember_flush(void)
     }
     pthread_mutex_lock(&A.cmu);
     uint64_t want = ++A.flush_req;
-    pthread_cond_broadcast(&A.ccv);
+    sem_post(&A.wake);
     while (A.flush_done < want)
         pthread_cond_wait(&A.ccv, &A.cmu);
     pthread_mutex_unlock(&A.cmu);

@@ -171,6 +171,7 @@ static uint64_t mapping_id(profenc_t *p, long mod)
     uint64_t id;
     if (u64map_get(&p->maps, (uint64_t)mod + 1, &id))
         return id;
+    symbols_load(p->syms, mod);
     const symbols_mod_t *m = &p->syms->mods[mod];
     uint64_t file = str_id(p, m->path), bid = str_id(p, m->build_id);
     id = p->next_map++;

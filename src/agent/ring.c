@@ -2,7 +2,9 @@
  *
  * Sequence protocol per slot i (capacity N): seq == pos means free for the producer that
  * claims position pos; seq == pos + 1 means published and readable; the consumer then sets
- * seq = pos + N, which frees it for the claim one lap later.
+ * seq = pos + N, which frees it for the claim one lap later. Slots store seq - i, so the
+ * zero pages of a fresh mapping already say "free for lap 0": starting costs no page
+ * faults, and only the slots actually used become resident.
  */
 #include "agent/ring.h"
 
@@ -19,11 +21,10 @@ int ring_init(ring_t *r, unsigned order)
         return EMBER_ENOMEM;
     r->slots = m;
     r->mask = n - 1;
-    for (size_t i = 0; i < n; i++)
-        atomic_store_explicit(&r->slots[i].seq, i, memory_order_relaxed);
     atomic_store(&r->head, 0);
-    r->tail = 0;
+    atomic_store(&r->tail, 0);
     atomic_store(&r->dropped, 0);
+    r->wake = NULL;
     return 0;
 }
 
@@ -32,12 +33,16 @@ ring_rec_t *ring_claim(ring_t *r, uint64_t *pos)
     uint64_t p = atomic_load_explicit(&r->head, memory_order_relaxed);
     for (;;) {
         ring_rec_t *s = &r->slots[p & r->mask];
-        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+        uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire) + (p & r->mask);
         int64_t dif = (int64_t)(seq - p);
         if (dif == 0) {
             if (atomic_compare_exchange_weak_explicit(&r->head, &p, p + 1, memory_order_relaxed,
                                                       memory_order_relaxed)) {
                 *pos = p;
+                /* half full: wake the collector early (sem_post is async-signal-safe) */
+                if (r->wake && p - atomic_load_explicit(&r->tail, memory_order_relaxed) ==
+                                   (r->mask + 1) / 2)
+                    sem_post(r->wake);
                 return s;
             }
             /* p was reloaded by the failed CAS */
@@ -52,19 +57,20 @@ ring_rec_t *ring_claim(ring_t *r, uint64_t *pos)
 
 void ring_publish(ring_t *r, ring_rec_t *rec, uint64_t pos)
 {
-    (void)r;
-    atomic_store_explicit(&rec->seq, pos + 1, memory_order_release);
+    atomic_store_explicit(&rec->seq, pos + 1 - (pos & r->mask), memory_order_release);
 }
 
 ring_rec_t *ring_peek(ring_t *r)
 {
-    ring_rec_t *s = &r->slots[r->tail & r->mask];
-    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-    return seq == r->tail + 1 ? s : NULL;
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    ring_rec_t *s = &r->slots[t & r->mask];
+    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire) + (t & r->mask);
+    return seq == t + 1 ? s : NULL;
 }
 
 void ring_consume(ring_t *r, ring_rec_t *rec)
 {
-    atomic_store_explicit(&rec->seq, r->tail + r->mask + 1, memory_order_release);
-    r->tail++;
+    uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    atomic_store_explicit(&rec->seq, t + r->mask + 1 - (t & r->mask), memory_order_release);
+    atomic_store_explicit(&r->tail, t + 1, memory_order_relaxed);
 }

@@ -15,6 +15,7 @@
 #ifndef AGENT_RING_H
 #define AGENT_RING_H
 
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,11 +45,13 @@ typedef struct ring {
     ring_rec_t *slots; /* mmap'ed, never unmapped */
     uint64_t mask;
     _Alignas(64) _Atomic uint64_t head; /* next slot to claim */
-    _Alignas(64) uint64_t tail;          /* next slot to read (consumer only) */
+    _Alignas(64) _Atomic uint64_t tail;  /* next slot to read (written by the consumer) */
     _Atomic uint64_t dropped;            /* samples lost to a full ring */
+    sem_t *wake;                         /* posted when the ring gets half full, or NULL */
 } ring_t;
 
-/* Maps 2^order slots. Returns 0 or EMBER_ENOMEM. Not thread-safe; call once. */
+/* Maps 2^order slots (wake = NULL; set it before producers start). Returns 0 or
+ * EMBER_ENOMEM. Not thread-safe; call once. */
 int ring_init(ring_t *r, unsigned order);
 
 /* Claims a slot; NULL when the ring is full (then `dropped` is incremented). OUT: *pos.

@@ -96,12 +96,6 @@ static int on_module(struct dl_phdr_info *info, size_t size, void *arg)
     } else {
         snprintf(m->path, sizeof(m->path), "%s", name);
     }
-    if (m->path[0] == '/')
-        load_file(m);
-    if (!bid_len && m->elf.build_id_len) {
-        bid_len = m->elf.build_id_len;
-        memcpy(bid, m->elf.build_id, bid_len);
-    }
     hex(m->build_id, bid, bid_len);
     s->n++;
     return 0;
@@ -115,6 +109,18 @@ int symbols_refresh(symbols_t *s)
         s->demangle = (void *(*)(const char *, char *, size_t *, int *))dlsym(
             RTLD_DEFAULT, "__cxa_demangle");
     return it.rc;
+}
+
+void symbols_load(symbols_t *s, long mod)
+{
+    if (mod < 0 || (size_t)mod >= s->n || s->mods[mod].loaded)
+        return;
+    symbols_mod_t *m = &s->mods[mod];
+    m->loaded = 1;
+    if (m->path[0] == '/')
+        load_file(m);
+    if (!m->build_id[0] && m->elf.build_id_len) /* no note in memory: the file's */
+        hex(m->build_id, m->elf.build_id, m->elf.build_id_len);
 }
 
 long symbols_find(const symbols_t *s, uint64_t addr)
@@ -131,6 +137,7 @@ void symbols_name(symbols_t *s, long mod, uint64_t addr, char *buf, size_t size)
         snprintf(buf, size, "0x%llx", (unsigned long long)addr);
         return;
     }
+    symbols_load(s, mod);
     symbols_mod_t *m = &s->mods[mod];
     const char *name = elfsym_lookup(&m->elf, addr - m->bias, NULL);
     if (!name) {

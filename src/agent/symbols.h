@@ -19,7 +19,8 @@ typedef struct symbols_mod {
     uint64_t bias;         /* load bias: link-time address = runtime address - bias */
     char path[512];
     char build_id[129];    /* lower-case hex, "" when absent */
-    elfsym_t elf;          /* empty when the file could not be read */
+    elfsym_t elf;          /* empty until symbols_load(), or when the file cannot be read */
+    int loaded;            /* symbols_load() ran */
     void *map;             /* the file's bytes (mmap), owned */
     size_t map_len;
 } symbols_mod_t;
@@ -34,6 +35,10 @@ typedef struct symbols {
 
 /* Adds the modules loaded since the last call. Returns 0 or EMBER_ENOMEM. */
 int symbols_refresh(symbols_t *s);
+
+/* Reads module mod's ELF file (mmap) and symbols, once; modules no sample refers to are
+ * never read, which keeps start-up and short runs cheap. */
+void symbols_load(symbols_t *s, long mod);
 
 /* The index of the module containing addr, or -1. */
 long symbols_find(const symbols_t *s, uint64_t addr);

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Profiler overhead (issue 7): CPU-bound C workloads (bench/agent_work.c: a zlib compression
+# loop, a hash-table loop, an allocation-heavy tree build) run bare, under libember at 100 Hz
+# (LD_PRELOAD, file output), under `perf record -F 100 -g` and under gperftools' CPU profiler
+# (LD_PRELOAD=libprofiler.so CPUPROFILE, 100 Hz), interleaved, REPS times each; the figure is
+# the median CPU time of the workload process (all its threads, so libember's collector
+# counts) and its ratio to the bare median. Allocation profiling is measured on the
+# allocation-heavy workload (libember cpu+alloc at the default 512 KiB mean, and alloc only).
+# perf's own CPU (the perf process writing samples) is not in its figure; its in-kernel
+# sampling cost is. Usage: bench/agent_overhead.sh [BUILD_DIR]   Knobs: AGENT_REPS (7).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-${BUILD:-build}}
+REPS=${AGENT_REPS:-7}
+LIB=$BUILD/src/agent/libember.so
+PROFILER=$(ls /usr/lib/*/libprofiler.so.0 2>/dev/null | head -1 || true)
+work=$(mktemp -d "${TMPDIR:-/tmp}/ember-agent-bench-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+echo "==> profiler overhead at 100 Hz (median of $REPS interleaved runs, process CPU time)"
+[ -f "$LIB" ] || { echo "no $LIB: build first (ninja -C $BUILD)"; exit 1; }
+echo "+ gcc -O2 -fno-omit-frame-pointer bench/agent_work.c -lz -o $work/agent_work"
+gcc -O2 -fno-omit-frame-pointer bench/agent_work.c -lz -o "$work/agent_work"
+
+perf_ok=yes
+paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo "?")
+if ! command -v perf >/dev/null; then
+  perf_ok="no: perf is not installed (Debian linux-perf)"
+elif ! perf record -F 100 -g -o "$work/probe.data" -- true >/dev/null 2>&1; then
+  perf_ok="no: perf record fails here (kernel.perf_event_paranoid=$paranoid)"
+fi
+echo "perf: $perf_ok (kernel.perf_event_paranoid=$paranoid)"
+[ -n "$PROFILER" ] || echo "gperftools: libprofiler.so not found (Debian libgoogle-perftools-dev)"
+
+# one CONFIG WORKLOAD N → prints the process CPU ms
+one() {
+  local cfg=$1 wl=$2 n=$3 out
+  case $cfg in
+    bare) out=$("$work/agent_work" "$wl" "$n") ;;
+    ember) out=$(LD_PRELOAD=$LIB EMBER_OUTPUT=$work/e.pb.gz EMBER_SAMPLE_RATE=100 \
+                 "$work/agent_work" "$wl" "$n") ;;
+    ember_alloc) out=$(LD_PRELOAD=$LIB EMBER_OUTPUT=$work/e.pb.gz EMBER_SAMPLE_RATE=100 \
+                       EMBER_PROFILE_TYPES=cpu,alloc "$work/agent_work" "$wl" "$n") ;;
+    ember_alloc_only) out=$(LD_PRELOAD=$LIB EMBER_OUTPUT=$work/e.pb.gz \
+                            EMBER_PROFILE_TYPES=alloc "$work/agent_work" "$wl" "$n") ;;
+    perf) out=$(perf record -q -F 100 -g -o "$work/perf.data" -- "$work/agent_work" "$wl" "$n" \
+                2>/dev/null) ;;
+    gperf) out=$(LD_PRELOAD=$PROFILER CPUPROFILE=$work/g.prof CPUPROFILE_FREQUENCY=100 \
+                 "$work/agent_work" "$wl" "$n" 2>/dev/null) ;;
+  esac
+  echo "$out" | sed -n 's/.*cpu_ms=\([0-9.]*\).*/\1/p'
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+spread() { tr ' ' '\n' | grep . | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s..%s", lo, hi}'; }
+
+declare -A res
+measure() { # WORKLOAD N CONFIGS...
+  local wl=$1 n=$2
+  shift 2
+  local cfgs=("$@")
+  declare -A runs
+  for _ in $(seq "$REPS"); do
+    for c in "${cfgs[@]}"; do runs[$c]="${runs[$c]:-} $(one "$c" "$wl" "$n")"; done
+  done
+  local base
+  base=$(echo "${runs[bare]}" | median)
+  printf '%-6s %-17s %10s %9s  %s\n' "$wl" config "median_ms" ratio "min..max ms"
+  for c in "${cfgs[@]}"; do
+    local m
+    m=$(echo "${runs[$c]}" | median)
+    res[$wl.$c]=$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.4f", a / b }')
+    printf '%-6s %-17s %10s %9s  %s\n' "$wl" "$c" "$m" "${res[$wl.$c]}" "$(echo "${runs[$c]}" | spread)"
+  done
+}
+
+cfgs=(bare ember)
+[ "$perf_ok" = yes ] && cfgs+=(perf)
+[ -n "$PROFILER" ] && cfgs+=(gperf)
+echo "+ agent_work zlib 10; agent_work hash 60   (configs: ${cfgs[*]})"
+measure zlib 10 "${cfgs[@]}"
+measure hash 60 "${cfgs[@]}"
+echo "+ agent_work alloc 60   (allocation profiling, default 512 KiB mean)"
+measure alloc 60 bare ember ember_alloc ember_alloc_only
+
+pct() { awk -v r="$1" 'BEGIN { printf "%+.2f%%", (r - 1) * 100 }'; }
+echo
+echo "AGENT OVERHEAD libember 100 Hz: zlib $(pct "${res[zlib.ember]}")  hash $(pct "${res[hash.ember]}")  (goal < 1%)"
+[ "$perf_ok" = yes ] && echo "AGENT OVERHEAD perf record -F 100 -g: zlib $(pct "${res[zlib.perf]}")  hash $(pct "${res[hash.perf]}")"
+[ "$perf_ok" != yes ] && echo "AGENT OVERHEAD perf: not measured ($perf_ok)"
+[ -n "$PROFILER" ] && echo "AGENT OVERHEAD gperftools CPUPROFILE 100 Hz: zlib $(pct "${res[zlib.gperf]}")  hash $(pct "${res[hash.gperf]}")"
+echo "AGENT OVERHEAD allocation-heavy: cpu $(pct "${res[alloc.ember]}")  cpu+alloc $(pct "${res[alloc.ember_alloc]}")  alloc only $(pct "${res[alloc.ember_alloc_only]}")"
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other work on the machine makes every figure noisier)"
