@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the web UI and compiles it into C: the meson custom_target behind ui_assets.c.
 
-  embed_assets.py UI_DIR DIST_DIR OUT_C
+  embed_assets.py UI_DIR DIST_DIR OUT_C [INPUTS...]
 
 1. `npm ci` in UI_DIR when node_modules is missing or package-lock.json changed since the last
    install (a stamp file holds the lock's hash), under an flock so that two build directories
@@ -11,6 +11,9 @@
 3. Writes OUT_C: every file of DIST_DIR as a byte array with its URL path, Content-Type, a
    strong ETag (hash of the bytes) and, when smaller, a gzip copy (mtime 0, so the output is
    the same for the same input) — the table src/api/ui.h declares.
+INPUTS (meson's @INPUT@, the files ui/meson.build lists) must name every file of UI_DIR/src:
+ninja rebuilds only when a listed file changes, so a new module missing there would leave
+stale bundles behind; the build fails instead and says which file to add.
 Standard library only (Debian's python3).
 """
 import fcntl
@@ -66,9 +69,16 @@ def run(cmd, **kw):
 
 
 def main():
-    if len(sys.argv) != 4:
-        sys.exit("usage: embed_assets.py UI_DIR DIST_DIR OUT_C")
-    ui, dist, out = (os.path.abspath(a) for a in sys.argv[1:])
+    if len(sys.argv) < 4:
+        sys.exit("usage: embed_assets.py UI_DIR DIST_DIR OUT_C [INPUTS...]")
+    ui, dist, out = (os.path.abspath(a) for a in sys.argv[1:4])
+    if len(sys.argv) > 4:
+        listed = {os.path.abspath(a) for a in sys.argv[4:]}
+        src = os.path.join(ui, "src")
+        missing = sorted(n for n in os.listdir(src) if os.path.join(src, n) not in listed)
+        if missing:
+            sys.exit("embed_assets: add %s to ui/meson.build (ui_inputs)" %
+                     ", ".join("src/" + n for n in missing))
     ensure_node_modules(ui)
     run(["node", os.path.join(ui, "build.mjs"), dist], cwd=ui)
     names = sorted(n for n in os.listdir(dist)
