@@ -22,8 +22,8 @@ if [ $asan_only -eq 0 ]; then
   meson test -C build --print-errorlogs
   step "integration tests"
   EMBER_BIN=build/ember $PY -m pytest -q tests/integration
-  step "web UI browser tests (Chromium)"
-  EMBER_BIN=build/ember node --test --test-concurrency=1 tests/e2e/ui/ui.test.mjs
+  step "web UI: unit tests of its modules, browser tests (Chromium)"
+  EMBER_BIN=build/ember node --test --test-concurrency=1 ui/test/ tests/e2e/ui/ui.test.mjs
 fi
 
 step "ASan+UBSan build"
