@@ -29,6 +29,21 @@ fi
 echo "==> in-process ingest"
 "$BUILD/bench/bench_ingest" "$corpus" 2>/dev/null
 
+# JFR (issue 8): two recordings of tests/e2e/java/EmberJfrWorkload.java made by the JDK
+jfr_corpus=$BUILD/bench-jfr
+if [ ! -f "$jfr_corpus/alloc_lock.jfr" ]; then
+  echo "==> recording a JFR corpus in $jfr_corpus (JDK Flight Recorder, settings=profile)"
+  mkdir -p "$jfr_corpus"
+  javac -d "$jfr_corpus" tests/e2e/java/EmberJfrWorkload.java
+  java -XX:StartFlightRecording=filename="$jfr_corpus/cpu.jfr",settings=profile \
+    -cp "$jfr_corpus" EmberJfrWorkload 3000 >/dev/null 2>&1
+  java -XX:StartFlightRecording=filename="$jfr_corpus/alloc_lock.jfr",settings=profile,jdk.ObjectAllocationInNewTLAB#enabled=true,jdk.ObjectAllocationOutsideTLAB#enabled=true,jdk.JavaMonitorEnter#threshold=0ms,jdk.ThreadPark#threshold=0ms \
+    -cp "$jfr_corpus" EmberJfrWorkload 3000 >/dev/null 2>&1
+fi
+echo "==> JFR ingest (in-process, multipart form with the gzipped JFR as pyroscope-java sends it)"
+echo "+ $BUILD/bench/bench_jfr $jfr_corpus"
+"$BUILD/bench/bench_jfr" "$jfr_corpus"
+
 # ---- servers: started on a free port over their own data dir, stopped with SIGTERM ----
 work=$(mktemp -d "${TMPDIR:-/tmp}/ember-bench-XXXXXX")
 srv_pid=
