@@ -73,5 +73,6 @@ npm_ci() {
   fi
 }
 npm_ci tests/e2e/connect
+npm_ci tests/e2e/nodejs
 npm_ci ui
 npm_ci tests/e2e/ui
