@@ -116,30 +116,34 @@ static void *boot_alloc(size_t n, size_t align)
     return (void *)p;
 }
 
-/* ---- the set of sampled live blocks ---- */
+/* ---- the set of sampled live blocks ----
+ * Buckets of 8 slots, one cache line each, no probing across buckets: free() of any
+ * pointer reads exactly one line, and a removal simply zeroes its slot (no tombstones that
+ * would lengthen later lookups under churn). A full bucket leaves the block untracked. */
 
-#define SET_ORDER 17
-#define SET_PROBES 64
-#define TOMB ((uintptr_t)1)
+#define SET_BUCKETS (1u << 14)
+#define SET_WAYS 8
 
-static _Atomic uintptr_t set[1u << SET_ORDER];
+static _Alignas(64) _Atomic uintptr_t set[SET_BUCKETS][SET_WAYS];
+static _Atomic unsigned char set_used[SET_BUCKETS]; /* occupied slots per bucket */
 static atomic_long set_count;
 static atomic_ullong untracked;
 
-static size_t set_hash(uintptr_t p)
+static size_t set_index(uintptr_t p)
 {
-    return (size_t)(((uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - SET_ORDER));
+    return (size_t)(((uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - 14));
 }
 
 static bool set_insert(uintptr_t p)
 {
-    size_t h = set_hash(p);
-    for (size_t i = 0; i < SET_PROBES; i++) {
-        _Atomic uintptr_t *s = &set[(h + i) & ((1u << SET_ORDER) - 1)];
-        uintptr_t v = atomic_load_explicit(s, memory_order_relaxed);
-        if ((v == 0 || v == TOMB) &&
-            atomic_compare_exchange_strong_explicit(s, &v, p, memory_order_relaxed,
+    size_t bi = set_index(p);
+    _Atomic uintptr_t *b = set[bi];
+    for (size_t i = 0; i < SET_WAYS; i++) {
+        uintptr_t v = 0;
+        if (atomic_load_explicit(&b[i], memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_strong_explicit(&b[i], &v, p, memory_order_relaxed,
                                                     memory_order_relaxed)) {
+            atomic_fetch_add_explicit(&set_used[bi], 1, memory_order_relaxed);
             atomic_fetch_add_explicit(&set_count, 1, memory_order_relaxed);
             return true;
         }
@@ -149,19 +153,18 @@ static bool set_insert(uintptr_t p)
 
 static bool set_remove(uintptr_t p)
 {
-    size_t h = set_hash(p);
-    for (size_t i = 0; i < SET_PROBES; i++) {
-        _Atomic uintptr_t *s = &set[(h + i) & ((1u << SET_ORDER) - 1)];
-        uintptr_t v = atomic_load_explicit(s, memory_order_relaxed);
-        if (v == 0)
-            return false;
-        if (v == p) {
-            if (atomic_compare_exchange_strong_explicit(s, &v, TOMB, memory_order_relaxed,
-                                                        memory_order_relaxed)) {
-                atomic_fetch_sub_explicit(&set_count, 1, memory_order_relaxed);
-                return true;
-            }
-            return false; /* freed twice concurrently: the other free reports it */
+    size_t bi = set_index(p);
+    if (atomic_load_explicit(&set_used[bi], memory_order_relaxed) == 0)
+        return false; /* the common case: nothing sampled hashes here */
+    _Atomic uintptr_t *b = set[bi];
+    for (size_t i = 0; i < SET_WAYS; i++) {
+        uintptr_t v = p;
+        if (atomic_load_explicit(&b[i], memory_order_relaxed) == p &&
+            atomic_compare_exchange_strong_explicit(&b[i], &v, 0, memory_order_relaxed,
+                                                    memory_order_relaxed)) {
+            atomic_fetch_sub_explicit(&set_used[bi], 1, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&set_count, 1, memory_order_relaxed);
+            return true; /* two racing frees of one block: only one CAS wins */
         }
     }
     return false;
@@ -278,7 +281,8 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 static inline void before_free(void *p)
 {
-    if (atomic_load_explicit(&set_count, memory_order_relaxed) > 0)
+    if (atomic_load_explicit(&set_count, memory_order_relaxed) > 0 &&
+        atomic_load_explicit(&set_used[set_index((uintptr_t)p)], memory_order_relaxed) != 0)
         free_slow(p);
 }
 
@@ -314,8 +318,12 @@ uint64_t alloc_untracked(void)
 void alloc_atfork_child(void)
 {
     atomic_store(&g_on, 0);
-    for (size_t i = 0; i < (1u << SET_ORDER); i++)
-        atomic_store_explicit(&set[i], 0, memory_order_relaxed);
+    for (size_t i = 0; i < SET_BUCKETS; i++)
+    {
+        atomic_store_explicit(&set_used[i], 0, memory_order_relaxed);
+        for (size_t j = 0; j < SET_WAYS; j++)
+            atomic_store_explicit(&set[i][j], 0, memory_order_relaxed);
+    }
     atomic_store(&set_count, 0);
 }
 

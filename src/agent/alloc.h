@@ -9,8 +9,9 @@
  * scales a sample by 1 / (1 - exp(-s / mean)) (as Go's runtime does), which makes the
  * estimates of allocated and in-use objects and bytes unbiased.
  *
- * Sampled addresses live in a lock-free open-addressing set so free() can tell in a few
- * probes whether the pointer was sampled (then it pushes RING_FREE). The real allocator is
+ * Sampled addresses live in a lock-free set of 8-way buckets with a byte of occupancy per
+ * bucket (16 KiB, cache-resident): free() of an unsampled pointer mostly reads one byte;
+ * a sampled one is found in one cache line and pushes RING_FREE. The real allocator is
  * found with dlsym(RTLD_NEXT); the allocations dlsym itself makes meanwhile are served from
  * a static arena and never freed. A thread-local guard keeps libember's own allocations
  * (collector, uploader, backtrace) from being sampled or re-entering the sampler.
