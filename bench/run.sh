@@ -219,3 +219,7 @@ total bench time $(( $(date +%s) - t_start )) s on $(nproc) cores; load average 
 $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine makes every figure noisier)
 ====================================================================
 EOF
+
+# issue 7: libember's CPU and allocation profiling overhead next to perf and gperftools
+echo
+./bench/agent_overhead.sh "$BUILD"

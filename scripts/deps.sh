@@ -9,6 +9,9 @@ PKGS=(
   # libraries
   libmicrohttpd-dev zlib1g-dev libdeflate-dev libzstd-dev libyaml-dev libjansson-dev
   libxxhash-dev libpcre2-dev
+  # libember (issue 7): libunwind for stacks without frame pointers; gperftools' CPU
+  # profiler as a peer in bench/agent_overhead.sh
+  libunwind-dev libgoogle-perftools-dev
   # tests and peers
   libcriterion-dev python3 python3-pytest golang-go curl linux-perf
   # the web UI's browser tests (tests/e2e/ui drive it through playwright-core)
