@@ -382,25 +382,36 @@ const barStyle = (share) => `background: linear-gradient(to left, var(--bar) ${(
 let tableSort = { key: "self", dir: -1 };
 
 function renderTable(container, model, fmt, onRow, selected) {
-  const rows = functionTable(model);
+  performance.mark("table-start");
+  const t = functionTable(model);
   const wrap = H(`<div class="table-wrap"><table class="fn-table"><thead><tr>
       <th data-key="name">Function</th><th data-key="self" class="num">Self</th><th data-key="total" class="num">Total</th>
-    </tr></thead><tbody></tbody></table><div class="table-note"></div></div>`);
+    </tr></thead><tbody></tbody></table><div class="table-note"><span></span> <button hidden>Show more</button></div></div>`);
   const tbody = $("tbody", wrap);
+  // Rows are laid out in pages: a 100k-function profile would otherwise cost a layout of
+  // 100k rows before the flame graph beside it could draw.
+  let limit = 200;
+  const more = $(".table-note button", wrap);
+  more.onclick = () => { limit *= 4; draw(); };
   const draw = () => {
-    const q = S.search.toLowerCase();
-    const matched = S.search ? matchNames(rows.map((r) => r.name), S.search) : null;
-    let list = matched ? rows.filter((r, i) => matched[i]) : rows;
+    const matched = S.search ? matchNames(t.names, S.search) : null;
+    const list = matched ? t.ids.filter((i) => matched[i]) : t.ids.slice();
     const { key, dir } = tableSort;
-    list = [...list].sort((a, b) => (key === "name" ? a.name.localeCompare(b.name) : a[key] - b[key]) * dir);
+    const col = key === "self" ? t.self : t.total;
+    if (key === "name") list.sort((a, b) => (t.names[a] < t.names[b] ? -dir : t.names[a] > t.names[b] ? dir : 0));
+    else list.sort((a, b) => (col[a] - col[b]) * dir || a - b);
     for (const th of wrap.querySelectorAll("th")) th.className = (th.dataset.key === "name" ? "" : "num ") + (th.dataset.key === key ? (dir < 0 ? "sorted desc" : "sorted asc") : "");
-    const shown = list.slice(0, 1000);
+    const shown = list.slice(0, limit);
     const total = model.numTicks || 1;
-    tbody.innerHTML = shown.map((r) => `<tr${r.name === selected ? ' class="selected"' : ""}><td class="name" title="${escapeHtml(r.name)}">${escapeHtml(r.name)}</td>
-      <td class="num" style="${barStyle(r.self / total)}">${escapeHtml(fmt(r.self))} <small>${pct(r.self, total)}</small></td>
-      <td class="num" style="${barStyle(r.total / total)}">${escapeHtml(fmt(r.total))} <small>${pct(r.total, total)}</small></td></tr>`).join("");
-    [...tbody.rows].forEach((tr, i) => (tr.onclick = () => onRow(shown[i].name)));
-    $(".table-note", wrap).textContent = list.length > shown.length ? `${shown.length} of ${list.length} functions shown` : q ? `${list.length} functions match` : "";
+    tbody.innerHTML = shown.map((i) => {
+      const name = t.names[i], sf = t.self[i], tt = t.total[i];
+      return `<tr${name === selected ? ' class="selected"' : ""}><td class="name" title="${escapeHtml(name)}">${escapeHtml(name)}</td>
+      <td class="num" style="${barStyle(sf / total)}">${escapeHtml(fmt(sf))} <small>${pct(sf, total)}</small></td>
+      <td class="num" style="${barStyle(tt / total)}">${escapeHtml(fmt(tt))} <small>${pct(tt, total)}</small></td></tr>`;
+    }).join("");
+    [...tbody.rows].forEach((tr, k) => (tr.onclick = () => onRow(t.names[shown[k]])));
+    $(".table-note span", wrap).textContent = list.length > shown.length ? `${shown.length} of ${list.length} functions shown` : matched ? `${list.length} functions match` : "";
+    more.hidden = list.length <= shown.length;
   };
   for (const th of wrap.querySelectorAll("th")) {
     th.onclick = () => {
@@ -411,6 +422,7 @@ function renderTable(container, model, fmt, onRow, selected) {
   }
   draw();
   container.append(wrap);
+  performance.measure("table", "table-start");
   return draw;
 }
 

@@ -271,6 +271,23 @@ describe("single view", () => {
   });
 });
 
+describe("hostile names", () => {
+  test("function names and label values are shown as text, never as markup", async () => {
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    await srv.ingest("xss.cpu{tag=<b>v</b>}", `main;${evil} 3`, NOW - 60);
+    const page = await openUI(browser, url({ query: `${CPU}{service_name="xss"}` }));
+    assert.deepEqual(await page.locator(".fn-table tbody td.name").allInnerTexts(), [evil, "main"]);
+    assert.ok((await fg(page)).labels.includes(evil));
+    const h = await frameCenter(page, evil);
+    await page.mouse.move(h.x, h.y);
+    assert.match(await text(page, ".tooltip"), /^<img src=x/);
+    const tags = await openUI(browser, url({ query: `${CPU}{service_name="xss"}`, view: "tags", groupBy: "tag" }));
+    assert.match(await text(tags, ".tag-values tbody"), /<b>v<\/b>/);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await tags.evaluate(() => window.__pwned), undefined);
+  });
+});
+
 describe("tag explorer", () => {
   test("per-value time lines and shares; clicking a value filters", async () => {
     const page = await openUI(browser, url({ query: Q, view: "tags", groupBy: "env" }));
