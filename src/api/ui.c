@@ -8,13 +8,16 @@
 #include "api/ui.h"
 
 /* True when the comma-separated header value lists token (case-insensitive), ignoring
- * parameters such as ";q=0.8". A q=0 refusal is rare enough for a gzip-capable asset to ignore. */
+ * parameters such as ";q=0.8" and the weak-validator prefix W/ (If-None-Match compares
+ * weakly). A q=0 refusal is rare enough for a gzip-capable asset to ignore. */
 static bool header_has(const char *value, const char *token)
 {
     size_t n = strlen(token);
     for (const char *p = value; p && *p;) {
         while (*p == ' ' || *p == ',' || *p == '\t')
             p++;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
         if (!strncasecmp(p, token, n) && (p[n] == '\0' || p[n] == ',' || p[n] == ';' ||
                                           p[n] == ' '))
             return true;

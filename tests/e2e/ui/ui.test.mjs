@@ -80,6 +80,15 @@ describe("serving", () => {
     assert.match(etag, /^"[0-9a-f]+"$/);
     const again = await fetch(`${srv.base}/assets/app.js`, { headers: { "If-None-Match": etag } });
     assert.equal(again.status, 304);
+    const weak = await fetch(`${srv.base}/assets/app.js`, { headers: { "If-None-Match": `"x", W/${etag}` } });
+    assert.equal(weak.status, 304);
+    const plain = await fetch(`${srv.base}/assets/app.css`, { headers: { "Accept-Encoding": "identity" } });
+    assert.equal(plain.headers.get("content-encoding"), null);
+    assert.match(plain.headers.get("content-type"), /^text\/css/);
+    assert.match(await plain.text(), /\.flamegraph/);
+    const head = await fetch(`${srv.base}/`, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get("etag"), idx.headers.get("etag"));
     const spa = await fetch(`${srv.base}/some/bookmarked/view`, { headers: { Accept: "text/html" } });
     assert.equal(spa.status, 200);
     assert.match(await spa.text(), /<div id="app">/);
