@@ -224,12 +224,14 @@ static uint32_t memo_get(const hmap_t *m, uint32_t off)
 
 /* ---- strings ---- */
 
-static void put_utf8(ctx_t *c, buf_t *b, uint32_t rune, const uint8_t *at)
+/* Appends rune at w (room reserved by the caller); returns the new end. */
+static char *put_utf8(char *w, uint32_t rune)
 {
-    char enc[UTF8_MAX];
-    size_t n = utf8_encode(enc, rune);
-    if (buf_append(b, enc, n))
-        fail(c, at, "string too long");
+    if (rune < 0x80) {
+        *w++ = (char)rune;
+        return w;
+    }
+    return w + utf8_encode(w, rune);
 }
 
 /* Reads a string value into *out: a slice of the input (UTF-8), or of scratch (converted
@@ -268,35 +270,43 @@ static void rd_string(ctx_t *c, rd_t *r, buf_t *scratch, slice_t *out, int refs)
         }
         return;
     }
-    case 4: { /* UTF-16 code units; pairs of surrogates become one rune */
+    case 4:   /* UTF-16 code units; pairs of surrogates become one rune */
+    case 5: { /* Latin-1 */
         size_t n = rd_count(c, r);
         buf_reset(scratch);
+        /* n <= the bytes left, so this is bounded by the input; 3 bytes cover a unit */
+        char *w0 = c->rc ? NULL : buf_reserve(scratch, 3 * n + UTF8_MAX);
+        if (!w0) {
+            fail(c, at, "string too long");
+            return;
+        }
+        char *w = w0;
+        if (enc == 5) {
+            for (size_t i = 0; i < n; i++)
+                w = put_utf8(w, r->p[i]);
+            r->p += n;
+            buf_setlen(scratch, (size_t)(w - w0));
+            break;
+        }
         uint32_t high = 0;
         for (size_t i = 0; i < n && !c->rc; i++) {
             uint32_t u = rd_u16(c, r);
             if (high && u >= 0xdc00 && u <= 0xdfff) {
-                put_utf8(c, scratch, 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00), at);
+                w = put_utf8(w, 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00));
                 high = 0;
                 continue;
             }
             if (high)
-                put_utf8(c, scratch, 0xfffd, at);
+                w = put_utf8(w, 0xfffd);
             high = 0;
             if (u >= 0xd800 && u <= 0xdbff)
                 high = u;
             else
-                put_utf8(c, scratch, u >= 0xdc00 && u <= 0xdfff ? 0xfffd : u, at);
+                w = put_utf8(w, u >= 0xdc00 && u <= 0xdfff ? 0xfffd : u);
         }
         if (high)
-            put_utf8(c, scratch, 0xfffd, at);
-        break;
-    }
-    case 5: {
-        size_t n = rd_count(c, r);
-        buf_reset(scratch);
-        for (size_t i = 0; i < n && !c->rc; i++)
-            put_utf8(c, scratch, r->p[i], at);
-        r->p += c->rc ? 0 : n;
+            w = put_utf8(w, 0xfffd);
+        buf_setlen(scratch, (size_t)(w - w0));
         break;
     }
     default:

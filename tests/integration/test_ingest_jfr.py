@@ -99,7 +99,7 @@ def recording(tmp_path_factory):
                      "jdk.ObjectAllocationOutsideTLAB#enabled=true",
                      "jdk.JavaMonitorEnter#threshold=0ms", "jdk.ThreadPark#threshold=0ms"])
     subprocess.run(["java", "-XX:StartFlightRecording=" + opts, "-cp", str(d),
-                    "EmberJfrWorkload", "1500"], check=True, capture_output=True, timeout=300)
+                    "EmberJfrWorkload", "2500"], check=True, capture_output=True, timeout=300)
     data = f.read_bytes()
     two = d / "two.jfr"  # a two-chunk recording: chunks are self-contained
     two.write_bytes(data + data)
