@@ -42,7 +42,7 @@ enum { FMT_FOLDED, FMT_LINES, FMT_TREE, FMT_TRIE, FMT_PPROF, FMT_JFR, FMT_SPEEDS
 
 enum {
     R_INGEST, R_RENDER, R_RENDER_DIFF, R_CONNECT, R_LABELS, R_LABEL_VALUES, R_APPS, R_READY, R_METRICS, R_ADMIN,
-    R_OTHER, R_N
+    R_OTLP, R_OTHER, R_N
 };
 
 #define API_NSTATUS 16
@@ -79,6 +79,8 @@ bool api__rate_allow(api_t *a, const char *tenant, size_t cost, err_t *err);
 /* Decodes ir, makes it durable and applies it for tenant, counting it in the metrics.
  * Returns the HTTP status: 200, or 400/413/422/429/5xx with err set. */
 int api__ingest(api_t *a, const char *tenant, const ingest_req_t *ir, err_t *err);
+/* OTLP profiles export over HTTP (otlp.c). */
+void api__otlp(api_t *a, const api_req_t *req, api_resp_t *resp);
 int api__http_start(api_t *a, err_t *err);
 void api__http_stop(api_t *a);
 

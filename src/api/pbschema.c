@@ -367,6 +367,130 @@ MESSAGE(pbs_google_function, "google.v1.Function",
         F(4, "filename", "filename", PB_INT64),
         F(5, "start_line", "startLine", PB_INT64));
 
+/* ---- OTLP profiles (opentelemetry-proto v1.9.0, profiles v1development) -------------------- */
+
+MESSAGE(pbs_otlp_export_request,
+        "opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest",
+        RM(1, "resource_profiles", "resourceProfiles", pbs_otlp_resource_profiles),
+        FM(2, "dictionary", "dictionary", pbs_otlp_dictionary));
+
+MESSAGE(pbs_otlp_export_response,
+        "opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceResponse",
+        FM(1, "partial_success", "partialSuccess", pbs_otlp_partial_success));
+
+MESSAGE(pbs_otlp_partial_success,
+        "opentelemetry.proto.collector.profiles.v1development.ExportProfilesPartialSuccess",
+        F(1, "rejected_profiles", "rejectedProfiles", PB_INT64),
+        F(2, "error_message", "errorMessage", PB_STRING));
+
+MESSAGE(pbs_otlp_resource_profiles, "opentelemetry.proto.profiles.v1development.ResourceProfiles",
+        FM(1, "resource", "resource", pbs_otlp_resource),
+        RM(2, "scope_profiles", "scopeProfiles", pbs_otlp_scope_profiles),
+        F(3, "schema_url", "schemaUrl", PB_STRING));
+
+MESSAGE(pbs_otlp_resource, "opentelemetry.proto.resource.v1.Resource",
+        RM(1, "attributes", "attributes", pbs_otlp_key_value),
+        F(2, "dropped_attributes_count", "droppedAttributesCount", PB_UINT32));
+
+MESSAGE(pbs_otlp_scope_profiles, "opentelemetry.proto.profiles.v1development.ScopeProfiles",
+        FM(1, "scope", "scope", pbs_otlp_scope),
+        RM(2, "profiles", "profiles", pbs_otlp_profile),
+        F(3, "schema_url", "schemaUrl", PB_STRING));
+
+MESSAGE(pbs_otlp_scope, "opentelemetry.proto.common.v1.InstrumentationScope",
+        F(1, "name", "name", PB_STRING),
+        F(2, "version", "version", PB_STRING),
+        RM(3, "attributes", "attributes", pbs_otlp_key_value),
+        F(4, "dropped_attributes_count", "droppedAttributesCount", PB_UINT32));
+
+MESSAGE(pbs_otlp_key_value, "opentelemetry.proto.common.v1.KeyValue",
+        F(1, "key", "key", PB_STRING),
+        FM(2, "value", "value", pbs_otlp_any_value));
+
+MESSAGE(pbs_otlp_any_value, "opentelemetry.proto.common.v1.AnyValue",
+        O(1, "string_value", "stringValue", PB_STRING),
+        O(2, "bool_value", "boolValue", PB_BOOL),
+        O(3, "int_value", "intValue", PB_INT64),
+        O(4, "double_value", "doubleValue", PB_DOUBLE),
+        OM(5, "array_value", "arrayValue", pbs_otlp_array_value),
+        OM(6, "kvlist_value", "kvlistValue", pbs_otlp_key_value_list),
+        O(7, "bytes_value", "bytesValue", PB_BYTES));
+
+MESSAGE(pbs_otlp_array_value, "opentelemetry.proto.common.v1.ArrayValue",
+        RM(1, "values", "values", pbs_otlp_any_value));
+
+MESSAGE(pbs_otlp_key_value_list, "opentelemetry.proto.common.v1.KeyValueList",
+        RM(1, "values", "values", pbs_otlp_key_value));
+
+MESSAGE(pbs_otlp_dictionary, "opentelemetry.proto.profiles.v1development.ProfilesDictionary",
+        RM(1, "mapping_table", "mappingTable", pbs_otlp_mapping),
+        RM(2, "location_table", "locationTable", pbs_otlp_location),
+        RM(3, "function_table", "functionTable", pbs_otlp_function),
+        RM(4, "link_table", "linkTable", pbs_otlp_link),
+        R(5, "string_table", "stringTable", PB_STRING),
+        RM(6, "attribute_table", "attributeTable", pbs_otlp_key_value_and_unit),
+        RM(7, "stack_table", "stackTable", pbs_otlp_stack));
+
+MESSAGE(pbs_otlp_profile, "opentelemetry.proto.profiles.v1development.Profile",
+        FM(1, "sample_type", "sampleType", pbs_otlp_value_type),
+        RM(2, "samples", "samples", pbs_otlp_sample),
+        F(3, "time_unix_nano", "timeUnixNano", PB_FIXED64),
+        F(4, "duration_nano", "durationNano", PB_UINT64),
+        FM(5, "period_type", "periodType", pbs_otlp_value_type),
+        F(6, "period", "period", PB_INT64),
+        F(7, "profile_id", "profileId", PB_BYTES),
+        F(8, "dropped_attributes_count", "droppedAttributesCount", PB_UINT32),
+        F(9, "original_payload_format", "originalPayloadFormat", PB_STRING),
+        F(10, "original_payload", "originalPayload", PB_BYTES),
+        R(11, "attribute_indices", "attributeIndices", PB_INT32));
+
+MESSAGE(pbs_otlp_sample, "opentelemetry.proto.profiles.v1development.Sample",
+        F(1, "stack_index", "stackIndex", PB_INT32),
+        R(2, "attribute_indices", "attributeIndices", PB_INT32),
+        F(3, "link_index", "linkIndex", PB_INT32),
+        R(4, "values", "values", PB_INT64),
+        R(5, "timestamps_unix_nano", "timestampsUnixNano", PB_FIXED64));
+
+MESSAGE(pbs_otlp_value_type, "opentelemetry.proto.profiles.v1development.ValueType",
+        F(1, "type_strindex", "typeStrindex", PB_INT32),
+        F(2, "unit_strindex", "unitStrindex", PB_INT32));
+
+MESSAGE(pbs_otlp_mapping, "opentelemetry.proto.profiles.v1development.Mapping",
+        F(1, "memory_start", "memoryStart", PB_UINT64),
+        F(2, "memory_limit", "memoryLimit", PB_UINT64),
+        F(3, "file_offset", "fileOffset", PB_UINT64),
+        F(4, "filename_strindex", "filenameStrindex", PB_INT32),
+        R(5, "attribute_indices", "attributeIndices", PB_INT32));
+
+MESSAGE(pbs_otlp_location, "opentelemetry.proto.profiles.v1development.Location",
+        F(1, "mapping_index", "mappingIndex", PB_INT32),
+        F(2, "address", "address", PB_UINT64),
+        RM(3, "lines", "lines", pbs_otlp_line),
+        R(4, "attribute_indices", "attributeIndices", PB_INT32));
+
+MESSAGE(pbs_otlp_line, "opentelemetry.proto.profiles.v1development.Line",
+        F(1, "function_index", "functionIndex", PB_INT32),
+        F(2, "line", "line", PB_INT64),
+        F(3, "column", "column", PB_INT64));
+
+MESSAGE(pbs_otlp_function, "opentelemetry.proto.profiles.v1development.Function",
+        F(1, "name_strindex", "nameStrindex", PB_INT32),
+        F(2, "system_name_strindex", "systemNameStrindex", PB_INT32),
+        F(3, "filename_strindex", "filenameStrindex", PB_INT32),
+        F(4, "start_line", "startLine", PB_INT64));
+
+MESSAGE(pbs_otlp_link, "opentelemetry.proto.profiles.v1development.Link",
+        F(1, "trace_id", "traceId", PB_BYTES),
+        F(2, "span_id", "spanId", PB_BYTES));
+
+MESSAGE(pbs_otlp_stack, "opentelemetry.proto.profiles.v1development.Stack",
+        R(1, "location_indices", "locationIndices", PB_INT32));
+
+MESSAGE(pbs_otlp_key_value_and_unit, "opentelemetry.proto.profiles.v1development.KeyValueAndUnit",
+        F(1, "key_strindex", "keyStrindex", PB_INT32),
+        FM(2, "value", "value", pbs_otlp_any_value),
+        F(3, "unit_strindex", "unitStrindex", PB_INT32));
+
 /* ---- services and lookups ---------------------------------------------------------------- */
 
 #define QS "/querier.v1.QuerierService/"
@@ -416,6 +540,12 @@ const pb_msg_t *const pbs_all[] = {
     &pbs_push_raw_sample,
     &pbs_google_profile, &pbs_google_value_type, &pbs_google_sample, &pbs_google_label,
     &pbs_google_mapping, &pbs_google_location, &pbs_google_line, &pbs_google_function,
+    &pbs_otlp_export_request, &pbs_otlp_export_response, &pbs_otlp_partial_success,
+    &pbs_otlp_resource_profiles, &pbs_otlp_resource, &pbs_otlp_scope_profiles, &pbs_otlp_scope,
+    &pbs_otlp_key_value, &pbs_otlp_any_value, &pbs_otlp_array_value, &pbs_otlp_key_value_list,
+    &pbs_otlp_dictionary, &pbs_otlp_profile, &pbs_otlp_sample, &pbs_otlp_value_type,
+    &pbs_otlp_mapping, &pbs_otlp_location, &pbs_otlp_line, &pbs_otlp_function, &pbs_otlp_link,
+    &pbs_otlp_stack, &pbs_otlp_key_value_and_unit,
 };
 const size_t pbs_nall = NELEM(pbs_all);
 

@@ -116,6 +116,30 @@ extern const pb_msg_t pbs_google_location;
 extern const pb_msg_t pbs_google_line;
 extern const pb_msg_t pbs_google_function;
 
+/* ---- OTLP profiles (opentelemetry-proto v1.9.0, profiles v1development; docs/API.md) ---- */
+extern const pb_msg_t pbs_otlp_export_request;
+extern const pb_msg_t pbs_otlp_export_response;
+extern const pb_msg_t pbs_otlp_partial_success;
+extern const pb_msg_t pbs_otlp_resource_profiles;
+extern const pb_msg_t pbs_otlp_resource;
+extern const pb_msg_t pbs_otlp_scope_profiles;
+extern const pb_msg_t pbs_otlp_scope;
+extern const pb_msg_t pbs_otlp_key_value;
+extern const pb_msg_t pbs_otlp_any_value;
+extern const pb_msg_t pbs_otlp_array_value;
+extern const pb_msg_t pbs_otlp_key_value_list;
+extern const pb_msg_t pbs_otlp_dictionary;
+extern const pb_msg_t pbs_otlp_profile;
+extern const pb_msg_t pbs_otlp_sample;
+extern const pb_msg_t pbs_otlp_value_type;
+extern const pb_msg_t pbs_otlp_mapping;
+extern const pb_msg_t pbs_otlp_location;
+extern const pb_msg_t pbs_otlp_line;
+extern const pb_msg_t pbs_otlp_function;
+extern const pb_msg_t pbs_otlp_link;
+extern const pb_msg_t pbs_otlp_stack;
+extern const pb_msg_t pbs_otlp_key_value_and_unit;
+
 /* ---- services ---------------------------------------------------------------------------- */
 
 /* One unary RPC: its Connect path and its request and response schemas. */

@@ -535,7 +535,7 @@ static void h_metrics(api_t *a, api_resp_t *resp)
 {
     static const char *route_names[R_N] = {"ingest", "render", "render_diff", "connect", "labels",
                                            "label_values",
-                                           "apps", "ready", "metrics", "admin", "other"};
+                                           "apps", "ready", "metrics", "admin", "otlp", "other"};
     buf_t *b = &resp->body;
     store_stats_t st;
     store_stats(a->store, &st);
@@ -637,6 +637,9 @@ typedef struct route {
 
 static const route_t ROUTES[] = {
     {"/ingest", "POST", R_INGEST},
+    {"/v1development/profiles", "POST", R_OTLP},
+    {"/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export", "POST",
+     R_OTLP},
     {"/pyroscope/ingest", "POST", R_INGEST},
     {"/render", "GET", R_RENDER},
     {"/pyroscope/render", "GET", R_RENDER},
@@ -721,6 +724,7 @@ void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
     case R_READY: h_ready(a, resp); break;
     case R_METRICS: h_metrics(a, resp); break;
     case R_ADMIN: h_admin(a, req, resp); break;
+    case R_OTLP: api__otlp(a, req, resp); break;
     }
     if (resp->status == 0)
         resp->status = 500;
