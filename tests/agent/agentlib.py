@@ -36,6 +36,7 @@ class AgentPaths:
         self.alloc_pattern = w / "agent_alloc_pattern"
         self.chaos = w / "agent_chaos"
         self.api = w / "agent_api"
+        self.cxx = w / "agent_cxx_work"
 
 
 def agent_paths():

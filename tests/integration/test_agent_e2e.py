@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agent"))
 
 from agentlib import agent_paths, decode_pprof, run  # noqa: E402
@@ -104,6 +106,29 @@ def test_agent_record_alloc(tmp_path):
                        env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "keep_blocks" in r.stdout and "Type: inuse_space" in r.stdout, r.stdout
+
+
+def test_agent_record_cxx_new_delete_and_names(tmp_path):
+    """operator new[]/delete[] are sampled, C++ names demangled, ember::TagScope works."""
+    ap = agent_paths()
+    if not ap.cxx.exists():
+        pytest.skip("no C++ compiler: agent_cxx_work not built")
+    out = tmp_path / "cxx.pb.gz"
+    code, stdout, stderr = run([ap.ember, "record", "--alloc", "-o", out, "--", ap.cxx,
+                                "20000"], {"EMBER_LIB": str(ap.lib)})
+    assert code == 0 and stdout.startswith("cxx done "), stderr
+    kept = int(stdout.split()[2])
+    cpu = decode_pprof(out.read_bytes())
+    spin = sum(v[0] for names, v, labels in cpu.samples
+               if names and names[0] == "work::Hot::spin(unsigned long)")
+    tagged = sum(v[0] for names, v, labels in cpu.samples if labels.get("lang") == "cxx")
+    assert spin > 0 and tagged >= spin, (spin, tagged)
+    mem = decode_pprof((tmp_path / "cxx.alloc.pb.gz").read_bytes())
+    i = mem.index("inuse_space")
+    inuse = sum(v[i] for names, v, _ in mem.samples
+                if "work::Widget::build(int)" in names)
+    assert abs(inuse - kept) <= 0.1 * kept, (inuse, kept)
+    assert any(names and names[0].startswith("operator new") for names, _, _ in mem.samples)
 
 
 def test_agent_record_push(server, tmp_path):
