@@ -320,8 +320,8 @@ static void render_export(api_t *a, const char *tenant, const query_render_t *r,
     int rc = query_merge_tree(&t, a->store, tenant, &sel, r->from_ns, r->until_ns, &err);
     if (rc == 0 && pprof) {
         buf_t raw = BUF_INIT;
-        export_meta_t meta = {t.sample_type, t.sample_unit, "", "", 0, r->from_ns,
-                              r->until_ns - r->from_ns};
+        export_meta_t meta = {t.sample_type, t.sample_unit, t.period_type ?: "",
+                              t.period_unit ?: "", 0, r->from_ns, r->until_ns - r->from_ns};
         rc = export_pprof(&raw, &t, &meta);
         if (rc == 0)
             rc = gz_compress(&resp->body, (const uint8_t *)raw.data, raw.len, 6, &err);

@@ -249,6 +249,7 @@ typedef struct render_ctx {
     group_t *groups;
     size_t ngroups, capgroups;
     char *sample_type, *sample_unit, *spy;
+    char *period_type, *period_unit;
     const uint64_t *spans; /* span selection: sorted ids, or NULL for all samples */
     size_t nspans;
 } render_ctx_t;
@@ -265,6 +266,8 @@ static timeline_t *series_group(render_ctx_t *c, const labels_t *l)
         c->sample_type = xstrdup(labels_get(l, PTYPE_L_TYPE) ?: "");
         c->sample_unit = xstrdup(labels_get(l, PTYPE_L_UNIT) ?: "");
         c->spy = xstrdup(labels_get(l, PTYPE_L_SPY) ?: "");
+        c->period_type = xstrdup(labels_get(l, PTYPE_L_PTYPE) ?: "");
+        c->period_unit = xstrdup(labels_get(l, PTYPE_L_PUNIT) ?: "");
     }
     if (!c->q->group_by || !*c->q->group_by)
         return NULL;
@@ -491,6 +494,8 @@ int query_render_json(buf_t *out, store_t *st, const char *tenant, const query_r
     free(c.sample_type);
     free(c.sample_unit);
     free(c.spy);
+    free(c.period_type);
+    free(c.period_unit);
     selector_release(&c.sel);
     return rc;
 }
@@ -520,6 +525,8 @@ static int merge_tree(query_tree_t *out, store_t *st, const char *tenant, const 
     out->sample_type = c.sample_type;
     out->sample_unit = c.sample_unit;
     out->spy = c.spy;
+    out->period_type = c.period_type;
+    out->period_unit = c.period_unit;
     return rc;
 }
 
@@ -549,6 +556,8 @@ void query_tree_release(query_tree_t *t)
     free(t->sample_type);
     free(t->sample_unit);
     free(t->spy);
+    free(t->period_type);
+    free(t->period_unit);
     memset(t, 0, sizeof(*t));
 }
 

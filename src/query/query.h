@@ -61,6 +61,7 @@ typedef struct query_tree {
     stacktree_t tree;
     int64_t *self, *tot;
     char *sample_type, *sample_unit, *spy; /* of the first matching series, or NULL */
+    char *period_type, *period_unit;       /* likewise ("" when the type has none) */
 } query_tree_t;
 
 /* Merges every profile of the series matching sel (which should carry the profile-type

@@ -3,9 +3,11 @@ total and the same functions as the ingested data: /render?format=pprof (gzipped
 Connect SelectMergeProfile answer (raw google.v1.Profile), for hand-made folded data and for a
 real Go CPU profile from tests/e2e/go/gen (compared with `go tool pprof` on the original)."""
 
+import gzip
+
 import pytest
 
-from connecttest import PROTO, f_bytes, f_varint, rpc
+from connecttest import PROTO, f_bytes, f_varint, fields, pb_decode, rpc
 from pproftop import pprof_top
 from embertest import CPU, NS, now, uniq
 
@@ -54,6 +56,11 @@ def test_render_pprof_loads_in_go_tool_pprof(server, app, tmp_path):
     path.write_bytes(r.body)
     total, rows = pprof_top(path, tmp_path)
     check_against(total, rows, STACKS, NS)
+    # the period type of the profile type is kept (cpu/nanoseconds)
+    prof = gzip.decompress(r.body)
+    strings = [x.decode() for x in fields(prof, 6)]
+    pt = {num: v for num, _, v in pb_decode(fields(prof, 11)[0])}
+    assert (strings[pt[1]], strings[pt[2]]) == ("cpu", "nanoseconds")
     # the legacy app-name form and a count type
     r = server.render_raw(app["name"] + ".alloc_objects", format="pprof")
     assert r.status == 200, r
