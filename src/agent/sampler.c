@@ -247,7 +247,7 @@ int sampler_start(const int *skip, size_t nskip)
     DIR *d = opendir("/proc/self/task");
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        int tid = atoi(e->d_name);
+        int tid = (int)strtol(e->d_name, NULL, 10);
         if (tid <= 0 || tid == self)
             continue;
         bool skipped = false;

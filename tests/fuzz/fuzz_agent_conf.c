@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             c.alloc_bytes < 1 || !c.types || c.ntags > CONF_MAX_TAGS || !c.app[0])
             abort();
         check_tags(c.tags, c.ntags);
-        if (!c.output[0] && (!c.host[0] || atoi(c.port) < 1 || atoi(c.port) > 65535))
+        if (!c.output[0] && (!c.host[0] || strtol(c.port, NULL, 10) < 1 ||
+                              strtol(c.port, NULL, 10) > 65535))
             abort();
         if (c.path_prefix[0] && c.path_prefix[0] != '/')
             abort();
