@@ -211,34 +211,38 @@ el.preset.onchange = () => {
 };
 for (const i of [el.from, el.until]) i.onkeydown = (e) => e.key === "Enter" && apply();
 
-// Autocomplete: a label name after "{", "," or at the start; a value after `name=` / `name="`.
+// Autocomplete of the label selector from /labels and /label-values.
 let acItems = [], acIndex = -1, acSeq = 0;
-async function autocomplete() {
-  const text = el.labels.value, pos = el.labels.selectionStart;
+// What the caret is in: a label value after `name=` / `name="` (kind "value"), or a label
+// name at the start or after "," (kind "name"); from = where the partial word starts.
+function acContext(text, pos) {
   const before = text.slice(0, pos);
-  const seq = ++acSeq;
-  const base = buildQuery(el.ptype.value, el.service.value, "");
-  let items = [], replaceFrom = pos, wrap;
-  const vm = /([A-Za-z_][A-Za-z0-9_.]*)\s*(=~|!~|!=|=)\s*"?([^",]*)$/.exec(before);
+  const vm = /([A-Za-z_][A-Za-z0-9_.]*)\s*(=~|!~|!=|=)\s*("?)([^",]*)$/.exec(before);
+  if (vm) return { kind: "value", label: vm[1], partial: vm[4], from: pos - vm[4].length - vm[3].length, to: pos };
   const km = /(^|,)\s*([A-Za-z_][A-Za-z0-9_.]*)?$/.exec(before);
+  if (km) return { kind: "name", partial: km[2] || "", from: pos - (km[2] || "").length, to: pos };
+  return null;
+}
+
+async function autocomplete() {
+  const seq = ++acSeq;
+  acItems = []; // a list on screen from an older request no longer picks anything
+  const ctx = acContext(el.labels.value, el.labels.selectionStart);
+  const base = buildQuery(el.ptype.value, el.service.value, "");
+  let items = [];
   try {
-    if (vm) {
-      const vals = await labelValues(vm[1], base, S.from, S.until);
-      items = vals.filter((v) => v.toLowerCase().includes(vm[3].toLowerCase()));
-      replaceFrom = pos - vm[3].length - (before.endsWith(vm[3]) && before[pos - vm[3].length - 1] === '"' ? 1 : 0);
-      wrap = (v) => `"${v}"`;
-    } else if (km) {
-      const partial = km[2] || "";
+    if (ctx?.kind === "value") {
+      const vals = await labelValues(ctx.label, base, S.from, S.until);
+      items = vals.filter((v) => v.toLowerCase().includes(ctx.partial.toLowerCase()));
+    } else if (ctx) {
       const names = await labelNames(base, S.from, S.until);
-      items = names.filter((n) => !n.startsWith("__") && n !== "service_name" && n.startsWith(partial));
-      replaceFrom = pos - partial.length;
-      wrap = (v) => `${v}=`;
+      items = names.filter((n) => !n.startsWith("__") && n !== "service_name" && n.startsWith(ctx.partial));
     }
   } catch {
     items = [];
   }
   if (seq !== acSeq) return;
-  acItems = items.slice(0, 50).map((v) => ({ v, insert: wrap(v), from: replaceFrom, to: pos }));
+  acItems = items.slice(0, 50).map((v) => ({ v, kind: ctx.kind, insert: ctx.kind === "value" ? `"${v}"` : `${v}=` }));
   acIndex = -1;
   el.ac.replaceChildren(...acItems.map((it, i) => {
     const li = H(`<li></li>`);
@@ -248,17 +252,18 @@ async function autocomplete() {
   }));
   el.ac.hidden = acItems.length === 0;
 }
+// Inserts item i where the caret is now (the text may have changed since the list came).
 function acPick(i) {
   const it = acItems[i];
-  if (!it) return;
   const t = el.labels.value;
-  el.labels.value = t.slice(0, it.from) + it.insert + t.slice(it.to);
-  const caret = it.from + it.insert.length;
+  const ctx = acContext(t, el.labels.selectionStart);
+  if (!it || !ctx || ctx.kind !== it.kind) return;
+  el.labels.value = t.slice(0, ctx.from) + it.insert + t.slice(ctx.to);
+  const caret = ctx.from + it.insert.length;
   el.labels.setSelectionRange(caret, caret);
   el.ac.hidden = true;
   el.labels.focus();
-  if (!it.insert.endsWith("=")) return;
-  autocomplete();
+  if (it.kind === "name") autocomplete();
 }
 el.labels.oninput = autocomplete;
 el.labels.onfocus = autocomplete;
