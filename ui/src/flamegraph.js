@@ -17,7 +17,11 @@ export class FlameGraph {
     this.el = document.createElement("div");
     this.el.className = "flamegraph";
     this.canvas = document.createElement("canvas");
-    this.el.append(this.canvas);
+    // the hovered frame's outline: a positioned box, so hovering never redraws the canvas
+    this.hoverBox = document.createElement("div");
+    this.hoverBox.className = "fg-hover";
+    this.hoverBox.hidden = true;
+    this.el.append(this.canvas, this.hoverBox);
     container.append(this.el);
     this.ctx = this.canvas.getContext("2d", { alpha: false });
     this.model = null;
@@ -86,6 +90,7 @@ export class FlameGraph {
     const m = this.model;
     if (!m) return;
     const t0 = performance.now();
+    this.hoverBox.hidden = true;
     const dark = document.documentElement.dataset.theme === "dark";
     const dpr = window.devicePixelRatio || 1;
     const width = this.el.clientWidth || 800;
@@ -245,6 +250,9 @@ export class FlameGraph {
     const tip = this.opts.tooltip;
     const h = this.hit(e);
     if (!h || !tip) return this.hideTip();
+    const r = this.rect(h.level, h.index), c = this.canvas.getBoundingClientRect();
+    Object.assign(this.hoverBox.style, { left: `${r.x - c.left}px`, top: `${r.y - c.top}px`, width: `${Math.max(1, r.w - 1)}px`, height: `${r.h}px` });
+    this.hoverBox.hidden = false;
     tip.replaceChildren();
     const title = document.createElement("div");
     title.className = "tip-title";
@@ -265,6 +273,7 @@ export class FlameGraph {
 
   hideTip() {
     if (this.opts.tooltip) this.opts.tooltip.hidden = true;
+    this.hoverBox.hidden = true;
   }
 
   // Where a node is drawn, in client coordinates ({x, y, w, h}), or null when out of view;
