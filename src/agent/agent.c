@@ -375,6 +375,9 @@ static void *collector(void *unused)
     A.flush_done = A.flush_req;
     pthread_cond_broadcast(&A.ccv);
     pthread_mutex_unlock(&A.cmu);
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    A.st.collector_cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     return NULL;
 }
 
@@ -485,12 +488,14 @@ static void print_stats(void)
     fprintf(stderr,
             "libember: cpu_samples=%llu alloc_samples=%llu ring_dropped=%llu "
             "stacks_dropped=%llu uploads_sent=%llu upload_failures=%llu uploads_dropped=%llu "
-            "timer_failures=%llu alloc_untracked=%llu\n",
+            "timer_failures=%llu alloc_untracked=%llu handler_calls=%llu handler_cpu_ns=%llu "
+            "collector_cpu_ns=%llu\n",
             (unsigned long long)s.cpu_samples, (unsigned long long)s.alloc_samples,
             (unsigned long long)s.ring_dropped, (unsigned long long)s.stacks_dropped,
             (unsigned long long)s.uploads_sent, (unsigned long long)s.upload_failures,
             (unsigned long long)s.uploads_dropped, (unsigned long long)s.timer_failures,
-            (unsigned long long)s.alloc_untracked);
+            (unsigned long long)s.alloc_untracked, (unsigned long long)s.handler_calls,
+            (unsigned long long)s.handler_ns, (unsigned long long)s.collector_cpu_ns);
 }
 
 EXPORT int ember_stop(void)
@@ -512,8 +517,7 @@ EXPORT int ember_stop(void)
         (void)us;
         upload_stop(A.up, STOP_UPLOAD_MS);
     }
-    const char *dbg = getenv("EMBER_DEBUG");
-    if (dbg && *dbg == '1')
+    if (A.conf.debug)
         print_stats();
     A.up = NULL;
     agg_release(&A.cpu);
@@ -578,6 +582,7 @@ agent_stats_t agent_stats(void)
     }
     s.timer_failures = sampler_timer_failures();
     s.alloc_untracked = alloc_untracked();
+    sampler_handler_cost(&s.handler_ns, &s.handler_calls);
     return s;
 }
 

@@ -18,6 +18,7 @@
 typedef struct agent_stats {
     uint64_t cpu_samples, alloc_samples, ring_dropped, stacks_dropped, uploads_sent,
         uploads_dropped, upload_failures, timer_failures, alloc_untracked;
+    uint64_t handler_ns, handler_calls, collector_cpu_ns; /* libember's own CPU (debug) */
 } agent_stats_t;
 
 /* The counters so far (zero when never started). */

@@ -245,6 +245,8 @@ int conf_from_env(conf_t *c, conf_getenv_fn get, void *arg, char *msg, size_t ms
             return fail(msg, msg_size, "EMBER_UNWIND: want fp or libunwind");
         c->unwind_libunwind = !strcmp(v, "libunwind");
     }
+    if ((v = get("EMBER_DEBUG", arg)))
+        c->debug = *v == '1';
     if ((v = get("EMBER_OUTPUT", arg)) && *v) {
         if (!copy(c->output, sizeof(c->output), v))
             return fail(msg, msg_size, "EMBER_OUTPUT: path too long");

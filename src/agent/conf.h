@@ -41,6 +41,7 @@ typedef struct conf {
     char output[512];      /* write pprof files here instead of uploading */
     long output_pid;       /* with output: only this pid writes it (0 = any) */
     bool unwind_libunwind; /* EMBER_UNWIND=libunwind: always use libunwind */
+    bool debug;            /* EMBER_DEBUG=1: counters and libember's own CPU on stderr */
 } conf_t;
 
 /* An environment lookup: returns the value of name or NULL (getenv, or a table in tests). */

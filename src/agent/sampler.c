@@ -48,6 +48,8 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER; /* guards g_timers, g_n
 static tslot_t g_timers[MAX_TIMERS];
 static size_t g_ntimers;
 static atomic_ullong g_timer_failures;
+static bool g_time_handler;                   /* EMBER_DEBUG: account the handler's CPU */
+static atomic_ullong g_handler_ns, g_handler_calls;
 static bool g_handler_installed;
 
 static __thread uintptr_t tls_stack_hi IE; /* 0 = unknown */
@@ -128,6 +130,9 @@ static void on_sigprof(int sig, siginfo_t *si, void *ucv)
     if (si->si_code != SI_TIMER)
         return; /* not one of our timers (kill -PROF, someone's setitimer) */
     int saved = errno;
+    struct timespec t0 = {0, 0}, t1;
+    if (g_time_handler) /* clock_gettime is async-signal-safe */
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
     if (atomic_load_explicit(&g_on, memory_order_relaxed)) {
         uint64_t pos;
         ring_rec_t *r = ring_claim(g_ring, &pos);
@@ -162,7 +167,21 @@ static void on_sigprof(int sig, siginfo_t *si, void *ucv)
             ring_publish(g_ring, r, pos);
         }
     }
+    if (g_time_handler) {
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+        atomic_fetch_add_explicit(&g_handler_ns,
+                                  (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+                                             (t1.tv_nsec - t0.tv_nsec)),
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&g_handler_calls, 1, memory_order_relaxed);
+    }
     errno = saved;
+}
+
+void sampler_handler_cost(uint64_t *ns, uint64_t *calls)
+{
+    *ns = atomic_load(&g_handler_ns);
+    *calls = atomic_load(&g_handler_calls);
 }
 
 int sampler_init(ring_t *ring, const conf_t *c)
@@ -170,6 +189,7 @@ int sampler_init(ring_t *ring, const conf_t *c)
     g_ring = ring;
     g_period_ns = 1000000000L / c->rate_hz;
     g_libunwind_always = c->unwind_libunwind;
+    g_time_handler = c->debug;
 #ifdef EMBER_HAVE_LIBUNWIND
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif

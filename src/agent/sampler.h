@@ -47,6 +47,10 @@ size_t sampler_backtrace(uint64_t *out, size_t max, unsigned skip);
 /* Timers that could not be created (RLIMIT_SIGPENDING, ...) and samples taken. */
 uint64_t sampler_timer_failures(void);
 
+/* With conf.debug: the CPU time spent inside the SIGPROF handler and its number of runs
+ * (the kernel's signal delivery is not included). */
+void sampler_handler_cost(uint64_t *ns, uint64_t *calls);
+
 /* The calling thread's kernel tid. */
 int sampler_gettid(void);
 

@@ -57,7 +57,7 @@ def test_agent_e2e_render_within_interval(server):
     assert proc.returncode == 0 and out == "done\n", err
     assert seen is not None, "a and b never appeared in /render"
     assert running, "names appeared only after the program exited (%.1f s)" % seen
-    assert seen < 6.0, "first names after %.1f s with a 1 s upload interval" % seen
+    assert seen < 10.0, "first names after %.1f s with a 1 s upload interval" % seen
     # the whole run: the split and the tags, as the server sees them
     time.sleep(0.5)
     leaf = _leaf_totals(server.render(query))
