@@ -92,15 +92,28 @@ export async function launchBrowser() {
   });
 }
 
-// Opens url in a new page and waits until the UI has finished `loads` view loads.
-export async function openUI(browser, url, opts = {}) {
-  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, ...opts });
+// Pages share one browser context (a new context per page costs more than the page) unless
+// fresh is set (a test of localStorage, say); closePages() ends a test's pages.
+const shared = new WeakMap();
+const newContext = (browser) => browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+
+// Opens url in a new page and waits until the UI has finished its first view load.
+export async function openUI(browser, url, { fresh = false } = {}) {
+  let ctx = fresh ? null : shared.get(browser);
+  if (!ctx) {
+    ctx = await newContext(browser);
+    if (!fresh) shared.set(browser, ctx);
+  }
   const page = await ctx.newPage();
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(e.message));
   await page.goto(url);
   await waitLoaded(page, 1);
   return page;
+}
+
+export async function closePages(browser) {
+  for (const ctx of browser.contexts()) for (const p of ctx.pages()) await p.close();
 }
 
 export async function waitLoaded(page, atLeast) {

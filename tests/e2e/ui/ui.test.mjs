@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 
-import { launchBrowser, openUI, outDir, reloadsAfter, startServer, waitLoaded } from "./harness.mjs";
+import { closePages, launchBrowser, openUI, outDir, reloadsAfter, startServer, waitLoaded } from "./harness.mjs";
 
 const CPU = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 const SVC = "shop";
@@ -60,6 +60,8 @@ before(async () => {
   browser = await launchBrowser();
   console.log(`# screenshots in ${OUT}`);
 });
+
+afterEach(() => browser && closePages(browser));
 
 after(async () => {
   await browser?.close();
@@ -385,7 +387,7 @@ describe("export and theme", () => {
   });
 
   test("dark theme persists", async () => {
-    const page = await openUI(browser, url({ query: Q }));
+    const page = await openUI(browser, url({ query: Q }), { fresh: true });
     await reloadsAfter(page, () => page.click(".theme"));
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
     await page.reload();
