@@ -712,9 +712,7 @@ async function render() {
 
 (async () => {
   const ok = await loadServices();
-  if (!S.query && ok) {
-    S.query = barQuery();
-    writeState(S, false);
-  }
+  if (!S.query && ok) S.query = barQuery();
+  writeState(S, false); // canonical form: the view's path, defaults left out
   await render();
 })();

@@ -19,17 +19,24 @@ const DEFAULTS = {
   rightUntil: "",
 };
 
+// Views live in the path, with the page names and query parameters of Pyroscope's own UI
+// (query, from, until, leftQuery/leftFrom/.../rightUntil, groupBy, maxNodes), so links made
+// for Pyroscope open the same view here. "?view=" is read too.
+const PATHS = { single: "/", compare: "/comparison", diff: "/comparison-diff", tags: "/explore" };
+const VIEW_OF = { "/": "single", "/single": "single", "/comparison": "compare", "/comparison-diff": "diff", "/explore": "tags", "/tag-explorer": "tags" };
+
 export function readState() {
   const p = new URLSearchParams(location.search);
-  const s = { ...DEFAULTS };
+  const s = { ...DEFAULTS, view: VIEW_OF[location.pathname.replace(/\/+$/, "") || "/"] || "single" };
   for (const k of Object.keys(DEFAULTS)) if (p.has(k)) s[k] = p.get(k);
+  if (!PATHS[s.view]) s.view = "single";
   return s;
 }
 
 export function writeState(s, push) {
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(s)) if (k in DEFAULTS && v !== DEFAULTS[k] && v !== "") p.set(k, v);
-  const url = `${location.pathname}${p.toString() ? "?" + p : ""}`;
+  for (const [k, v] of Object.entries(s)) if (k in DEFAULTS && k !== "view" && v !== DEFAULTS[k] && v !== "") p.set(k, v);
+  const url = `${PATHS[s.view] || "/"}${p.toString() ? "?" + p : ""}`;
   if (url === location.pathname + location.search) return;
   if (push) history.pushState(null, "", url);
   else history.replaceState(null, "", url);

@@ -21,7 +21,7 @@ const PROD = "main;work;hash 30\nmain;work;io 10\nmain;net/http.(*conn).serve;ru
 const DEV = "main;work;hash 10\nmain;work;io 30\nmain;gc 5";
 
 let srv, browser, OUT;
-const url = (params) => `${srv.base}/?${new URLSearchParams(params)}`;
+const url = (params, path = "/") => `${srv.base}${path}?${new URLSearchParams(params)}`;
 const shot = (page, name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 const text = (page, sel) => page.locator(sel).first().innerText();
 const fg = (page, i = 0) => page.evaluate((k) => {
@@ -302,7 +302,7 @@ describe("hostile names", () => {
 
 describe("tag explorer", () => {
   test("per-value time lines and shares; clicking a value filters", async () => {
-    const page = await openUI(browser, url({ query: Q, view: "tags", groupBy: "env" }));
+    const page = await openUI(browser, url({ query: Q, groupBy: "env" }, "/explore")); // Pyroscope's page name
     const rows = await page.locator(".tag-values tbody tr").allInnerTexts();
     assert.equal(rows.length, 2);
     assert.match(rows.join("\n"), /prod\s+450 ms\s+50\.0%/);
@@ -310,9 +310,9 @@ describe("tag explorer", () => {
     assert.equal(await page.locator(".tags .u-legend .u-series").count(), 3); // x + 2 values
     await shot(page, "tags");
     await reloadsAfter(page, () => page.selectOption(".tags .gb", "region"));
-    assert.match(page.url(), /groupBy=region/);
+    assert.match(page.url(), /\/explore\?.*groupBy=region/);
     await reloadsAfter(page, () => page.locator(".tag-values tbody tr", { hasText: "eu" }).click());
-    assert.match(page.url(), /view=single|^(?!.*view=)/);
+    assert.equal(new URL(page.url()).pathname, "/");
     assert.equal(await page.inputValue(".querybar .labels"), 'region="eu"');
     assert.match(await text(page, ".single .total"), /Total: 450 ms/);
     assert.ok((await fg(page)).labels.includes("hash"));
@@ -326,7 +326,7 @@ describe("comparison and diff", () => {
   };
 
   test("diff flame graph: red for more, green for less, % change in tooltip, top list", async () => {
-    const page = await openUI(browser, url({ query: Q, view: "diff", ...sides }));
+    const page = await openUI(browser, url({ query: Q, ...sides }, "/comparison-diff"));
     assert.match(await text(page, ".diff .toolbar .total"), /Baseline 450 ms · Comparison 450 ms/);
     const [ir, ig] = await pixel(page, "io");
     const [hr, hg] = await pixel(page, "hash");
@@ -345,7 +345,8 @@ describe("comparison and diff", () => {
   });
 
   test("comparison shows both selections side by side", async () => {
-    const page = await openUI(browser, url({ query: Q, view: "compare", ...sides }));
+    const page = await openUI(browser, url({ query: Q, view: "compare", ...sides })); // ?view= works too
+    assert.equal(new URL(page.url()).pathname, "/comparison");
     assert.equal(await page.locator(".side .flamegraph").count(), 2);
     const names = (side) => page.evaluate((sd) => window.__ember.fgs.find((f) => f.el.closest(`[data-side=${sd}]`)).model.names, side);
     const left = await names("left"), right = await names("right");
