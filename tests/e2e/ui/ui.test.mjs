@@ -262,7 +262,7 @@ describe("single view", () => {
     assert.ok(Number(p.get("until")) - Number(p.get("from")) < 3600);
   });
 
-  test("errors: bad selector, no data, server error, unreachable server", async () => {
+  test("errors: bad selector, no data, empty server, server error, unreachable server", async () => {
     const page = await openUI(browser, url({ query: `${CPU}{service_name="shop",env=}` }));
     assert.match(await text(page, ".banner.error"), /^Bad query: selector: expected quoted string/);
     await shot(page, "bad-selector");
@@ -272,6 +272,12 @@ describe("single view", () => {
     await empty.route("**/render?**", (r) => r.fulfill({ status: 500, contentType: "application/json", body: '{"code":"unknown","message":"disk on fire"}' }));
     await reloadsAfter(empty, () => empty.click(".querybar .apply"));
     assert.equal(await text(empty, ".banner.error"), "Server error (500): disk on fire");
+    // a server with nothing in it yet
+    const fresh = await startServer();
+    const blank = await openUI(browser, `${fresh.base}/`);
+    assert.match(await text(blank, ".banner.info"), /^No data yet: send profiles to \/ingest/);
+    await blank.close();
+    await fresh.stop();
     // a server that went away
     const gone = await startServer();
     await gone.ingest("gone.cpu", "main 1", NOW - 60);
