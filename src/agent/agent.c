@@ -442,7 +442,7 @@ static int start_locked(const conf_t *c)
     if ((c->types & EMBER_PROFILE_CPU) && (rc = sampler_start(NULL, 0)))
         return rc;
     A.up = NULL;
-    if (!c->output[0] && (rc = upload_new(&A.up, c, sampler__real_pthread_create))) {
+    if (!c->output[0] && (rc = upload_new(&A.up, c, sampler__real_pthread_create, alloc_exclude_thread))) {
         sampler_stop();
         return rc;
     }

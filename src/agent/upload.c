@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/alloc.h"
 
 typedef struct item {
     char *target;
@@ -36,6 +35,7 @@ struct upload {
     int stopping;
     int64_t deadline_ns;
     upload_stats_t st;
+    void (*thread_init)(void);
 };
 
 static int64_t now_ns(void)
@@ -204,7 +204,8 @@ static void pop_front(upload_t *u)
 static void *run(void *arg)
 {
     upload_t *u = arg;
-    alloc_exclude_thread();
+    if (u->thread_init)
+        u->thread_init();
     int64_t backoff = 1000000000LL, next_try = 0;
     pthread_mutex_lock(&u->mu);
     for (;;) {
@@ -273,12 +274,14 @@ static void *run(void *arg)
 }
 
 int upload_new(upload_t **out, const conf_t *c,
-               int (*create_thread)(pthread_t *, void *(*)(void *), void *))
+               int (*create_thread)(pthread_t *, void *(*)(void *), void *),
+               void (*thread_init)(void))
 {
     upload_t *u = calloc(1, sizeof(*u));
     if (!u)
         return EMBER_ENOMEM;
     u->conf = *c;
+    u->thread_init = thread_init;
     if (c->token[0]) {
         snprintf(u->auth, sizeof(u->auth), "Authorization: Bearer %s\r\n", c->token);
     } else if (c->basic_user[0]) {

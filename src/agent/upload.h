@@ -26,11 +26,13 @@ typedef struct upload_stats {
     uint64_t sent, failed_attempts, dropped, rejected;
 } upload_stats_t;
 
-/* Starts the uploader thread (created with create_thread, so it is not profiled) for
- * conf c (copied). OUT: *out (owned, upload_stop frees it). Returns 0, EMBER_ENOMEM,
- * EMBER_ESYS. */
+/* Starts the uploader thread for conf c (copied): created with create_thread (libember
+ * passes the real pthread_create, so the thread is not profiled), which first calls
+ * thread_init (may be NULL; libember excludes the thread from allocation sampling).
+ * OUT: *out (owned, upload_stop frees it). Returns 0, EMBER_ENOMEM, EMBER_ESYS. */
 int upload_new(upload_t **out, const conf_t *c,
-               int (*create_thread)(pthread_t *, void *(*)(void *), void *));
+               int (*create_thread)(pthread_t *, void *(*)(void *), void *),
+               void (*thread_init)(void));
 
 /* Queues one body for target (path and query, e.g. "/ingest?name=..."; copied). Takes
  * body (freed by the uploader, also on failure). Thread-safe. */

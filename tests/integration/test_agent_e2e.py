@@ -114,8 +114,10 @@ def test_agent_record_cxx_new_delete_and_names(tmp_path):
     if not ap.cxx.exists():
         pytest.skip("no C++ compiler: agent_cxx_work not built")
     out = tmp_path / "cxx.pb.gz"
+    # a 16 KiB mean: ~3,000 samples of the 50 MB kept, so ±10% is many sigmas
     code, stdout, stderr = run([ap.ember, "record", "--alloc", "-o", out, "--", ap.cxx,
-                                "20000"], {"EMBER_LIB": str(ap.lib)})
+                                "20000"], {"EMBER_LIB": str(ap.lib),
+                                           "EMBER_ALLOC_SAMPLE_BYTES": "16384"})
     assert code == 0 and stdout.startswith("cxx done "), stderr
     kept = int(stdout.split()[2])
     cpu = decode_pprof(out.read_bytes())
