@@ -4,7 +4,7 @@
 // stop() sends SIGTERM and fails on an unclean exit or a sanitizer report in the server's
 // output, as tests/integration/embertest.py does for the Python suites.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -16,9 +16,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HERE, "../../..");
 const SANITIZER = ["ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer"];
 
+// EMBER_BIN relative to the cwd, else to the repo root (as tests/integration/embertest.py).
 export function emberBin() {
   const p = process.env.EMBER_BIN || "build/ember";
-  return isAbsolute(p) ? p : resolve(REPO, p);
+  if (isAbsolute(p)) return p;
+  return existsSync(resolve(p)) ? resolve(p) : resolve(REPO, p);
 }
 
 // Screenshots and other artefacts: EMBER_UI_OUT, else next to the binary (a build dir,
@@ -41,6 +43,7 @@ function freePort() {
 }
 
 export async function startServer(extraArgs = []) {
+  if (!existsSync(emberBin())) throw new Error(`no ember binary at ${emberBin()} (set EMBER_BIN)`);
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), "ember-ui-"));
   const args = ["server", "-server.http-listen-address=127.0.0.1", `-server.http-listen-port=${port}`,
