@@ -634,11 +634,15 @@ async function renderDiff(signal) {
     $(".reset", bar).onclick = () => fg.reset();
     $(".png", bar).onclick = async () => download("diff.png", await fg.toPNG());
     $(".json", bar).onclick = () => download("diff.json", new Blob([JSON.stringify(doc)], { type: "application/json" }));
-    const fns = (top.functions || []).filter((f) => f.totalShareChange !== 0 || f.selfShareChange !== 0);
+    // regressions first: the largest growth of self share, then of total share
+    const fns = (top.functions || []).filter((f) => f.totalShareChange !== 0 || f.selfShareChange !== 0)
+      .sort((a, b) => b.selfShareChange - a.selfShareChange || b.totalShareChange - a.totalShareChange);
     const signed = (v) => `${v > 0 ? "+" : ""}${(100 * v).toFixed(2)} pp`;
-    const list = H(`<div><h3>Top regressed functions</h3><table class="fn-table top"><thead><tr><th>Function</th><th class="num">Self share</th><th class="num">Change</th></tr></thead><tbody></tbody></table></div>`);
-    $("tbody", list).innerHTML = fns.map((f) => `<tr class="${f.selfShareChange > 0 ? "more" : f.selfShareChange < 0 ? "less" : ""}"><td class="name" title="${escapeHtml(f.name)}">${escapeHtml(f.name)}</td>
-      <td class="num">${(100 * f.leftSelfShare).toFixed(1)}% → ${(100 * f.rightSelfShare).toFixed(1)}%</td><td class="num">${signed(f.selfShareChange)}</td></tr>`).join("") || `<tr><td colspan="3">No change</td></tr>`;
+    const tone = (v) => (v > 0 ? "more" : v < 0 ? "less" : "");
+    const list = H(`<div><h3>Top regressed functions</h3><table class="fn-table top"><thead><tr><th>Function</th><th class="num">Self share</th><th class="num">Self Δ</th><th class="num">Total Δ</th></tr></thead><tbody></tbody></table></div>`);
+    $("tbody", list).innerHTML = fns.map((f) => `<tr><td class="name" title="${escapeHtml(f.name)}">${escapeHtml(f.name)}</td>
+      <td class="num">${(100 * f.leftSelfShare).toFixed(1)}% → ${(100 * f.rightSelfShare).toFixed(1)}%</td>
+      <td class="num ${tone(f.selfShareChange)}">${signed(f.selfShareChange)}</td><td class="num ${tone(f.totalShareChange)}">${signed(f.totalShareChange)}</td></tr>`).join("") || `<tr><td colspan="4">No change</td></tr>`;
     [...$("tbody", list).rows].forEach((tr, i) => fns[i] && (tr.onclick = () => setState({ search: exactSearch(fns[i].name) })));
     $(".top-list", grid).append(list);
   });

@@ -345,8 +345,9 @@ describe("comparison and diff", () => {
     assert.match(tip, /Right total: 300 ms \(66\.7%\)/);
     assert.match(tip, /Change: \+200\.0%/);
     const top = await page.locator(".top-list tbody tr").allInnerTexts();
-    assert.match(top.find((r) => r.startsWith("io")), /22\.2% → 66\.7%\s+\+44\.44 pp/);
-    assert.match(top.find((r) => r.startsWith("hash")), /-44\.44 pp/);
+    assert.match(top[0], /^io\s+22\.2% → 66\.7%\s+\+44\.44 pp\s+\+44\.44 pp$/); // regressions first
+    assert.match(top.at(-1), /^hash\s.*-44\.44 pp/);
+    assert.match(top.find((r) => r.startsWith("net/http")), /0\.00 pp\s+-11\.11 pp$/);
     await shot(page, "diff");
   });
 
