@@ -40,6 +40,16 @@ async function frameCenter(page, name, k = 0) {
   return { x: r.x + r.w / 2, y: r.y + r.h / 2 };
 }
 
+// A real mouse drag across a time line's plot area, between two fractions of its width.
+async function dragAcross(page, selector, from, to) {
+  const box = await page.locator(selector).boundingBox();
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * from, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * to, y, { steps: 5 });
+  await page.mouse.up();
+}
+
 async function pixel(page, name, k = 0) {
   const { x, y } = await frameCenter(page, name, k);
   return page.evaluate(([px, py, i]) => {
@@ -249,13 +259,7 @@ describe("single view", () => {
     await reloadsAfter(page, () => page.press(".querybar .until", "Enter"));
     assert.match(await text(page, ".single .total"), /Total: 900 ms/);
     // drag over the right part of the plot: the range narrows to absolute seconds
-    const box = await page.locator(".timeline-box .u-over").boundingBox();
-    await reloadsAfter(page, async () => {
-      await page.mouse.move(box.x + box.width * 0.93, box.y + box.height / 2);
-      await page.mouse.down();
-      await page.mouse.move(box.x + box.width * 0.999, box.y + box.height / 2, { steps: 5 });
-      await page.mouse.up();
-    });
+    await reloadsAfter(page, () => dragAcross(page, ".timeline-box .u-over", 0.93, 0.999));
     const p = new URL(page.url()).searchParams;
     assert.match(p.get("from"), /^\d{10}$/);
     assert.match(p.get("until"), /^\d{10}$/);
@@ -362,13 +366,7 @@ describe("comparison and diff", () => {
     assert.match(await text(page, ".side[data-side=left] .total"), /Total: 450 ms/);
     assert.equal(await page.locator(".side .u-over").count(), 2);
     // dragging on the baseline's time line narrows only the baseline
-    const box = await page.locator(".side[data-side=left] .u-over").boundingBox();
-    await reloadsAfter(page, async () => {
-      await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
-      await page.mouse.down();
-      await page.mouse.move(box.x + box.width * 0.999, box.y + box.height / 2, { steps: 5 });
-      await page.mouse.up();
-    });
+    await reloadsAfter(page, () => dragAcross(page, ".side[data-side=left] .u-over", 0.5, 0.999));
     const p = new URL(page.url()).searchParams;
     assert.match(p.get("leftFrom"), /^\d{10}$/);
     assert.equal(p.get("rightFrom"), null);
