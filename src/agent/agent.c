@@ -236,14 +236,14 @@ static void mem_rotate(void)
 /* "app{k=v,...}" percent-encoded, for the name parameter. */
 static void ingest_target(char *out, size_t size, int64_t from_ns, int64_t until_ns)
 {
-    char name[2400];
+    char name[4096]; /* fits the longest: 128 + 16 tags x (63 + 127 + 2) + 3 */
     size_t n = (size_t)snprintf(name, sizeof(name), "%s{", A.conf.app);
     for (size_t i = 0; i < A.conf.ntags && n < sizeof(name); i++)
         n += (size_t)snprintf(name + n, sizeof(name) - n, "%s%s=%s", i ? "," : "",
                               A.conf.tags[i].key, A.conf.tags[i].value);
     if (n < sizeof(name) - 1)
         snprintf(name + n, sizeof(name) - n, "}");
-    char enc[7300];
+    char enc[3 * 4096 + 1];
     if (!upload_urlencode(enc, sizeof(enc), name))
         upload_urlencode(enc, sizeof(enc), A.conf.app);
     int64_t from = from_ns / 1000000000, until = until_ns / 1000000000;
@@ -302,7 +302,7 @@ static void emit(bool final)
     symbols_refresh(&A.syms);
     uint8_t *data;
     size_t len;
-    char target[8192];
+    char target[3 * 4096 + 256];
     ingest_target(target, sizeof(target), t0, t1);
     if ((A.conf.types & EMBER_PROFILE_CPU) && (A.cpu.n > 0 || output) &&
         encode_cpu(t0, t1, &data, &len) == 0) {

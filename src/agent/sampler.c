@@ -345,7 +345,8 @@ static void thread_exit(void *unused)
     pthread_mutex_unlock(&g_mu);
 }
 
-static void *trampoline(void *p)
+/* Every thread made through pthread_create starts here (the name shows in profiles). */
+static void *libember_thread_start(void *p)
 {
     tramp_t t = *(tramp_t *)p;
     free(p);
@@ -382,7 +383,7 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)
         return r(th, attr, fn, arg);
     t->fn = fn;
     t->arg = arg;
-    int rc = r(th, attr, trampoline, t);
+    int rc = r(th, attr, libember_thread_start, t);
     if (rc)
         free(t);
     return rc;

@@ -155,8 +155,13 @@ static int post(upload_t *u, const item_t *it, int64_t deadline)
     int fd = dial(c, deadline);
     if (fd < 0)
         return -1;
-    char head[2048];
-    int hn = snprintf(head, sizeof(head),
+    size_t head_size = strlen(it->target) + 2048; /* the target can be ~12 KiB of tags */
+    char *head = malloc(head_size);
+    if (!head) {
+        close(fd);
+        return -1;
+    }
+    int hn = snprintf(head, head_size,
                       "POST %s%s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: libember/0.1\r\n"
                       "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n"
                       "%s%s%s%sConnection: close\r\n\r\n",
@@ -164,7 +169,7 @@ static int post(upload_t *u, const item_t *it, int64_t deadline)
                       c->tenant[0] ? "X-Scope-OrgID: " : "", c->tenant,
                       c->tenant[0] ? "\r\n" : "", u->auth);
     int status = -1;
-    if (hn > 0 && (size_t)hn < sizeof(head) && send_all(fd, head, (size_t)hn, deadline) &&
+    if (hn > 0 && (size_t)hn < head_size && send_all(fd, head, (size_t)hn, deadline) &&
         send_all(fd, it->body, it->len, deadline)) {
         char resp[512];
         size_t got = 0;
@@ -187,6 +192,7 @@ static int post(upload_t *u, const item_t *it, int64_t deadline)
         if (sscanf(resp, "HTTP/1.%*d %d", &st) == 1)
             status = st;
     }
+    free(head);
     close(fd);
     return status;
 }

@@ -95,3 +95,20 @@ def test_agent_basic_auth():
         cap.close()
     assert cap.requests
     assert cap.requests[0]["headers"]["authorization"] == "Basic dTpwOnc="
+
+
+def test_agent_longest_static_tags_reach_the_server():
+    """16 tags with 63-byte keys and 127-byte values: the name parameter is ~10 KiB once
+    percent-encoded, and must still arrive whole."""
+    ap = agent_paths()
+    tags = ["k%02d%s=v%s" % (i, "x" * 60, "y" * 126) for i in range(16)]
+    cap = CaptureServer(status=200)
+    try:
+        env = {"LD_PRELOAD": str(ap.lib), "EMBER_APPLICATION_NAME": "longtags",
+               "EMBER_SERVER_ADDRESS": cap.url, "EMBER_TAGS": ",".join(tags)}
+        code, out, err = run([ap.chaos, "busy", "100"], env)
+        assert code == 0, err
+    finally:
+        cap.close()
+    assert cap.requests, "nothing uploaded"
+    assert cap.requests[0]["query"]["name"][0] == "longtags{%s}" % ",".join(tags)
