@@ -120,6 +120,7 @@ export class FlameGraph {
     const searching = this.matched !== null;
     const ticksL = m.leftTicks || 1, ticksR = m.rightTicks || 1;
     let rects = 0;
+    let prevRuns = [];
     for (let l = 0; l < m.levels.length; l++) {
       const lv = m.levels[l];
       const X = lv.x, T = lv.total, N = lv.name, n = lv.n;
@@ -132,37 +133,63 @@ export class FlameGraph {
         if (X[mid] + T[mid] <= v0) lo = mid + 1;
         else hi = mid;
       }
-      // Runs of rects narrower than MIN_W that touch are merged into one grey rect; the loop
-      // is kept free of closures and property lookups: it visits every node in view.
-      let runStart = -1, runEnd = -1;
+      // Runs of rects narrower than MIN_W that touch are merged into one grey rect. Every node
+      // lying under a tiny run of the level above is tiny too (a child is never wider than its
+      // parent), so such stretches are taken in one binary search instead of node by node:
+      // the deep levels of a big profile, where most nodes are, cost a few steps each. The
+      // loop is kept free of closures and property lookups.
+      const runs = []; // this level's tiny runs in ticks [start, end, ...], for the next level
+      const pr = prevRuns, prn = pr.length;
+      let rp = 0;
+      let runStart = -1, runEnd = -1, runT0 = 0, runT1 = 0;
       ctx.globalAlpha = l < zl ? 0.55 : 1;
       for (let i = lo; i < n; i++) {
         const x = X[i];
         if (x >= v1) break;
-        const end = x + T[i];
+        let end = x + T[i];
         const px0 = ((x > v0 ? x : v0) - v0) * scale;
-        const px1 = ((end < v1 ? end : v1) - v0) * scale;
-        const w = px1 - px0;
-        if (w < MIN_W) {
+        let px1 = ((end < v1 ? end : v1) - v0) * scale;
+        if (px1 - px0 < MIN_W) {
+          while (rp < prn && pr[rp + 1] <= x) rp += 2;
+          if (rp < prn && pr[rp] <= x) {
+            const b = pr[rp + 1];
+            let a = i, z = n - 1;
+            while (a < z) {
+              const mid = (a + z + 1) >> 1;
+              if (X[mid] < b) a = mid;
+              else z = mid - 1;
+            }
+            i = a;
+            end = X[i] + T[i];
+            px1 = ((end < v1 ? end : v1) - v0) * scale;
+          }
           if (runStart >= 0 && px0 - runEnd < MIN_W) {
             runEnd = px1;
+            runT1 = end;
             continue;
           }
-          if (runStart >= 0 && runEnd - runStart >= MIN_W) {
-            ctx.fillStyle = tinyColor;
-            ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
-            rects++;
+          if (runStart >= 0) {
+            if (runEnd - runStart >= MIN_W) {
+              ctx.fillStyle = tinyColor;
+              ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
+              rects++;
+            }
+            runs.push(runT0, runT1);
           }
           runStart = px0;
           runEnd = px1;
+          runT0 = x;
+          runT1 = end;
           continue;
         }
+        const w = px1 - px0;
         if (runStart >= 0) {
           if (runEnd - runStart >= MIN_W) {
             ctx.fillStyle = tinyColor;
             ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
             rects++;
           }
+          runs.push(runT0, runT1);
           runStart = -1;
         }
         const nm = N[i];
@@ -183,11 +210,15 @@ export class FlameGraph {
           labels.push(name);
         }
       }
-      if (runStart >= 0 && runEnd - runStart >= MIN_W) {
-        ctx.fillStyle = tinyColor;
-        ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
-        rects++;
+      if (runStart >= 0) {
+        if (runEnd - runStart >= MIN_W) {
+          ctx.fillStyle = tinyColor;
+          ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
+          rects++;
+        }
+        runs.push(runT0, runT1);
       }
+      prevRuns = runs;
     }
     ctx.globalAlpha = 1;
     this.labels = labels;
