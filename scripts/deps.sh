@@ -14,8 +14,6 @@ PKGS=(
   libunwind-dev libgoogle-perftools-dev
   # tests and peers
   libcriterion-dev python3 python3-pytest golang-go curl linux-perf
-  # the web UI's browser tests (tests/e2e/ui drive it through playwright-core)
-  chromium
   # the JDK (java, javac, jfr): records the JFR ingest tests' and bench's inputs
   openjdk-17-jdk-headless
   # the web UI's browser tests (tests/e2e/ui drive it through playwright-core)

@@ -45,7 +45,7 @@ enum {
     R_OTLP, R_OTHER, R_N
 };
 
-#define API_NSTATUS 16
+#define API_NSTATUS 17
 
 /* Per-tenant token bucket for limits.ingestion_rate_mb. */
 typedef struct api_bucket {

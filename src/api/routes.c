@@ -16,7 +16,7 @@
 #include "query/export.h"
 #include "query/query.h"
 
-static const int STATUSES[API_NSTATUS] = {200, 204, 400, 401, 403, 404, 405, 408,
+static const int STATUSES[API_NSTATUS] = {200, 204, 304, 400, 401, 403, 404, 405, 408,
                                           413, 415, 422, 429, 500, 501, 503, 0};
 
 int api_status_for(int code)
