@@ -93,14 +93,63 @@ static double alloc_scale(double size, double mean)
 
 /* ---- collector ---- */
 
+/* A leaf function that sets up no frame (gcc omits it where no stack is needed) leaves rbp
+ * pointing at its caller's frame, so the frame-pointer walk skips that caller. Its return
+ * address is then the word at the stack pointer, which the handler recorded: we insert it
+ * when the instruction before it is a direct call (E8 rel32) to the very function the PC is
+ * in — checked against the module's file bytes, so nothing is guessed. x86-64 only. */
+static void fix_leaf(ring_rec_t *r, bool *refreshed)
+{
+#if defined(__x86_64__)
+    if (!(r->flags & RING_F_LEAF_PC) || r->nframes < 1 || r->addr < 4096 ||
+        r->nframes >= RING_MAX_FRAMES)
+        return;
+    uint64_t pc = r->frames[0], ret = r->addr;
+    if (r->nframes >= 2 && r->frames[1] == ret)
+        return;
+    long mp = symbols_find(&A.syms, pc), mr = symbols_find(&A.syms, ret);
+    if ((mp < 0 || mr < 0) && !*refreshed) {
+        *refreshed = true;
+        symbols_refresh(&A.syms);
+        mp = symbols_find(&A.syms, pc);
+        mr = symbols_find(&A.syms, ret);
+    }
+    if (mp < 0 || mr < 0)
+        return;
+    symbols_load(&A.syms, mp);
+    symbols_load(&A.syms, mr);
+    const symbols_mod_t *m = &A.syms.mods[mr];
+    uint64_t fstart;
+    if (!m->map || ret - 5 < m->start ||
+        !elfsym_lookup(&A.syms.mods[mp].elf, pc - A.syms.mods[mp].bias, &fstart))
+        return;
+    uint64_t off = ret - 5 - m->start + m->file_offset;
+    if (off + 5 > m->map_len)
+        return;
+    const uint8_t *code = (const uint8_t *)m->map + off;
+    int32_t rel;
+    memcpy(&rel, code + 1, 4);
+    if (code[0] != 0xE8 || ret + (uint64_t)(int64_t)rel != fstart + A.syms.mods[mp].bias)
+        return;
+    memmove(r->frames + 2, r->frames + 1, (r->nframes - 1) * sizeof(r->frames[0]));
+    r->frames[1] = ret;
+    r->nframes++;
+#else
+    (void)r;
+    (void)refreshed;
+#endif
+}
+
 static void drain(void)
 {
+    bool refreshed = false;
     ring_rec_t *r;
     double mean = (double)alloc_mean_bytes();
     while ((r = ring_peek(&A.ring))) {
         uint32_t id;
         switch (r->kind) {
         case RING_CPU:
+            fix_leaf(r, &refreshed);
             if (agg_add(&A.cpu, r->tagset, r->flags, r->frames, r->nframes, &id) == 0)
                 A.cpu.st[id].v[0] += (double)r->size;
             A.st.cpu_samples += r->size;

@@ -36,8 +36,8 @@ typedef struct ring_rec {
     uint32_t tagset; /* tags_current() of the thread when sampled */
     uint32_t nframes;
     uint32_t flags;  /* RING_F_* */
-    uint64_t addr;
-    uint64_t size;
+    uint64_t addr;   /* ALLOC/FREE: the block; CPU: the word at the stack pointer */
+    uint64_t size;   /* ALLOC: bytes; CPU: samples (1 + timer overruns) */
     uint64_t frames[RING_MAX_FRAMES]; /* leaf first; frames[0] is a PC, the rest return addrs */
 } ring_rec_t;
 

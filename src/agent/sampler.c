@@ -162,7 +162,9 @@ static void on_sigprof(int sig, siginfo_t *si, void *ucv)
             r->tagset = tags_current();
             r->nframes = (uint32_t)n;
             r->flags = RING_F_LEAF_PC;
-            r->addr = 0;
+            /* the word at the stack pointer: the return address into the caller when the
+             * leaf has no frame of its own (the collector checks it, see fix_leaf) */
+            r->addr = sp && tls_stack_hi && sp + 8 <= tls_stack_hi ? *(const uintptr_t *)sp : 0;
             r->size = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
             ring_publish(g_ring, r, pos);
         }

@@ -36,6 +36,11 @@ def test_agent_cpu_split_and_tags(tmp_path):
     share_a = 100.0 * a / (a + b)
     assert abs(share_a - 75) <= 5, "a %.1f%% b %.1f%% (want 75/25): %r" % (
         share_a, 100 - share_a, leaf)
+    # a() and b() set up no frame (leaves): their caller is recovered from the word at the
+    # stack pointer (a direct call to them), so worker() is the next frame
+    ab = [(names, vals[0]) for names, vals, _ in p.samples if names and names[0] in ("a", "b")]
+    with_caller = sum(v for names, v in ab if len(names) > 1 and names[1] == "worker")
+    assert with_caller >= 0.95 * (a + b), ab[:5]
     # cpu values are samples x period
     assert p.total(1) == total * 4_000_000
     tagged = {}
