@@ -108,9 +108,12 @@ static void fail(ctx_t *c, const uint8_t *at, const char *fmt, ...)
 
 /* ---- primitive reads ---- */
 
+/* A reader at chunk offset off; an offset past the chunk reads nothing (the first read
+ * then fails as truncated) instead of pointing outside the input. */
 static rd_t rd_at(const ctx_t *c, uint32_t off)
 {
-    rd_t r = {c->base + off, c->end};
+    const uint8_t *p = (size_t)off <= (size_t)(c->end - c->base) ? c->base + off : c->end;
+    rd_t r = {p, c->end};
     return r;
 }
 
@@ -118,7 +121,7 @@ static bool need(ctx_t *c, rd_t *r, size_t n)
 {
     if (c->rc)
         return false;
-    if ((size_t)(r->end - r->p) < n) {
+    if (r->p > r->end || (size_t)(r->end - r->p) < n) {
         fail(c, r->p, "truncated value");
         r->p = r->end;
         return false;
@@ -1036,6 +1039,10 @@ static void parse_pools(ctx_t *c, uint32_t off)
         }
         if (c->rc || delta == 0)
             return;
+        if (delta > INT32_MAX || delta < -(int64_t)INT32_MAX) {
+            fail(c, at, "constant pool link %lld out of the chunk", (long long)delta);
+            return;
+        }
         int64_t next = (int64_t)off + delta;
         if (next < HEADER_SIZE || next >= c->end - c->base) {
             fail(c, at, "constant pool link %lld out of the chunk", (long long)delta);

@@ -99,7 +99,7 @@ void jfr_release(jfr_t *j);
 static inline const uint32_t *jfr_stack(const jfr_t *j, uint32_t i, uint32_t *n)
 {
     *n = j->stack_off[i + 1] - j->stack_off[i];
-    return j->frames + j->stack_off[i];
+    return j->frames ? j->frames + j->stack_off[i] : NULL; /* no frames at all: NULL */
 }
 
 #endif
