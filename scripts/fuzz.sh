@@ -10,6 +10,8 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 ninja -C build-fuzz
 mkdir -p out/fuzz
+# undefined behaviour is a finding: stop and save the input, as for a crash
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
 for exe in build-fuzz/tests/fuzz/fuzz_*; do
   [ -f "$exe" ] && [ -x "$exe" ] || continue
