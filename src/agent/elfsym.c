@@ -99,6 +99,54 @@ static int read_syms(elfsym_t *e, const uint8_t *d, size_t len, const Elf64_Shdr
     return 0;
 }
 
+/* .eh_frame_hdr (PT_GNU_EH_FRAME): version 1, three encodings, the encoded eh_frame
+ * pointer and FDE count, then a table sorted by initial location. Only the table encoding
+ * every toolchain emits is read: DW_EH_PE_datarel | DW_EH_PE_sdata4 (0x3b), 8 bytes an entry,
+ * relative to the header's own address. */
+static void read_eh_hdr(elfsym_t *e, const uint8_t *d, size_t len, uint64_t off, uint64_t size,
+                        uint64_t vaddr)
+{
+    if (!span_ok(len, off, size) || size < 4 || d[off] != 1 || d[off + 3] != 0x3b)
+        return;
+    size_t ptr_size;
+    switch (d[off + 1] & 0x0f) { /* eh_frame_ptr encoding: its size */
+    case 0x02: case 0x0a: ptr_size = 2; break;
+    case 0x03: case 0x0b: ptr_size = 4; break;
+    case 0x04: case 0x0c: ptr_size = 8; break;
+    default: return;
+    }
+    if (d[off + 2] != 0x03 || size < 4 + ptr_size + 4) /* fde_count: udata4 */
+        return;
+    uint32_t count;
+    memcpy(&count, d + off + 4 + ptr_size, 4);
+    uint64_t table = off + 4 + ptr_size + 4;
+    if (!span_ok(len, table, (uint64_t)count * 8) || table + (uint64_t)count * 8 > off + size)
+        return;
+    e->eh_table = d + table;
+    e->eh_count = count;
+    e->eh_vaddr = vaddr;
+}
+
+bool elfsym_func_start(const elfsym_t *e, uint64_t vaddr, uint64_t *start)
+{
+    size_t lo = 0, hi = e->eh_count;
+    while (lo < hi) { /* first entry starting after vaddr */
+        size_t mid = lo + (hi - lo) / 2;
+        int32_t loc;
+        memcpy(&loc, e->eh_table + mid * 8, 4);
+        if (e->eh_vaddr + (uint64_t)(int64_t)loc <= vaddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return false;
+    int32_t loc;
+    memcpy(&loc, e->eh_table + (lo - 1) * 8, 4);
+    *start = e->eh_vaddr + (uint64_t)(int64_t)loc;
+    return vaddr - *start < (1u << 20); /* no FDE covers gaps that large */
+}
+
 int elfsym_parse(elfsym_t *e, const uint8_t *d, size_t len)
 {
     memset(e, 0, sizeof(*e));
@@ -119,6 +167,8 @@ int elfsym_parse(elfsym_t *e, const uint8_t *d, size_t len)
                 e->exec_vaddr = ph.p_vaddr;
                 e->exec_offset = ph.p_offset;
             }
+            if (ph.p_type == PT_GNU_EH_FRAME && !e->eh_table)
+                read_eh_hdr(e, d, len, ph.p_offset, ph.p_filesz, ph.p_vaddr);
             if (ph.p_type == PT_NOTE && !e->build_id_len &&
                 span_ok(len, ph.p_offset, ph.p_filesz))
                 e->build_id_len = elfsym_note_build_id(d + ph.p_offset, ph.p_filesz,
@@ -189,4 +239,6 @@ void elfsym_release(elfsym_t *e)
     free(e->fns);
     e->fns = NULL;
     e->nfns = 0;
+    e->eh_table = NULL;
+    e->eh_count = 0;
 }

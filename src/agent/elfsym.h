@@ -30,6 +30,9 @@ typedef struct elfsym {
     uint64_t exec_vaddr;      /* its p_vaddr */
     uint64_t exec_offset;     /* its p_offset */
     bool from_symtab;         /* names came from .symtab (else .dynsym) */
+    const uint8_t *eh_table;  /* .eh_frame_hdr search table (borrowed), or NULL */
+    size_t eh_count;          /* its entries: int32 initial location, int32 FDE */
+    uint64_t eh_vaddr;        /* link-time address the entries are relative to */
 } elfsym_t;
 
 /* Parses data[0..len). Returns 0, EMBER_EINVAL (not a little-endian ELF64 file) or
@@ -38,6 +41,11 @@ int elfsym_parse(elfsym_t *out, const uint8_t *data, size_t len);
 
 /* The function containing link-time address vaddr, or NULL. OUT: *start (its address). */
 const char *elfsym_lookup(const elfsym_t *e, uint64_t vaddr, uint64_t *start);
+
+/* The start of the function containing vaddr according to the unwind tables
+ * (.eh_frame_hdr), which also cover static functions a stripped library has no symbol for:
+ * it lets unnamed frames be grouped per function. False when unknown. OUT: *start. */
+bool elfsym_func_start(const elfsym_t *e, uint64_t vaddr, uint64_t *start);
 
 /* Finds NT_GNU_BUILD_ID in a note segment or section notes[0..len); copies at most max bytes
  * of it to out and returns its length, or 0. */

@@ -141,9 +141,13 @@ void symbols_name(symbols_t *s, long mod, uint64_t addr, char *buf, size_t size)
     symbols_mod_t *m = &s->mods[mod];
     const char *name = elfsym_lookup(&m->elf, addr - m->bias, NULL);
     if (!name) {
+        /* no symbol (a static function of a stripped library): name it by the start of
+         * its function from the unwind tables, so its samples stay together */
+        uint64_t start;
+        uint64_t at = elfsym_func_start(&m->elf, addr - m->bias, &start) ? start + m->bias : addr;
         const char *base = strrchr(m->path, '/');
         snprintf(buf, size, "%s+0x%llx", base ? base + 1 : m->path,
-                 (unsigned long long)(addr - m->start + m->file_offset));
+                 (unsigned long long)(at - m->start + m->file_offset));
         return;
     }
     if (s->demangle && name[0] == '_' && name[1] == 'Z') {

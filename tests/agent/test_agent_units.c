@@ -260,6 +260,17 @@ Test(elfsym, rejects_what_is_not_elf64_and_survives_truncation)
     cr_assert_eq(elfsym_parse(&e, buf, n), 0);
     cr_assert_gt(e.nfns, 10);
     cr_assert_eq(e.build_id_len, 20);
+    /* the unwind tables know where our marker function starts, as the symbols do */
+    uint64_t sym_start = 0, eh_start = 0;
+    uint64_t inside = 0;
+    for (size_t i = 0; i < e.nfns; i++)
+        if (!strcmp(e.fns[i].name, "agent_units_marker_function"))
+            inside = e.fns[i].addr + 2;
+    cr_assert_neq(inside, 0);
+    cr_assert_not_null(elfsym_lookup(&e, inside, &sym_start));
+    cr_assert_gt(e.eh_count, 10);
+    cr_assert(elfsym_func_start(&e, inside, &eh_start));
+    cr_assert_eq(eh_start, sym_start);
     elfsym_release(&e);
     for (size_t cut = 64; cut < n; cut = cut * 3 / 2) { /* any prefix: no crash */
         if (elfsym_parse(&e, buf, cut) == 0)

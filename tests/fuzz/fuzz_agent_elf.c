@@ -35,6 +35,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!got || start != e.fns[i].addr)
                 abort();
         }
+        for (size_t i = 0; i < e.eh_count && i < 64; i++) { /* every FDE start is found */
+            int32_t loc;
+            memcpy(&loc, e.eh_table + i * 8, 4);
+            uint64_t at = e.eh_vaddr + (uint64_t)(int64_t)loc, start = 0;
+            if (elfsym_func_start(&e, at, &start) && start > at)
+                abort();
+        }
+        uint64_t st;
+        (void)elfsym_func_start(&e, 0, &st);
+        (void)elfsym_func_start(&e, UINT64_MAX, &st);
         (void)elfsym_lookup(&e, 0, NULL);
         (void)elfsym_lookup(&e, UINT64_MAX, NULL);
         elfsym_release(&e);
