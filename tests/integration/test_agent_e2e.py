@@ -112,7 +112,7 @@ def test_agent_record_cxx_new_delete_and_names(tmp_path):
     """operator new[]/delete[] are sampled, C++ names demangled, ember::TagScope works."""
     ap = agent_paths()
     if not ap.cxx.exists():
-        pytest.skip("no C++ compiler: agent_cxx_work not built")
+        pytest.fail("no C++ compiler: agent_cxx_work not built (scripts/deps.sh installs g++)")
     out = tmp_path / "cxx.pb.gz"
     # a 16 KiB mean: ~3,000 samples of the 50 MB kept, so ±10% is many sigmas
     code, stdout, stderr = run([ap.ember, "record", "--alloc", "-o", out, "--", ap.cxx,

@@ -42,8 +42,11 @@ TYPES = {
 EVENTS = sorted({e for e, _ in TYPES.values()} |
                 {"jdk.ExecutionSample", "jdk.NativeMethodSample"})
 
-pytestmark = pytest.mark.skipif(not (shutil.which("java") and shutil.which("javac") and
-                                     shutil.which("jfr")), reason="JDK (java, javac, jfr) missing")
+@pytest.fixture(autouse=True)
+def _jdk_present():
+    if not (shutil.which("java") and shutil.which("javac") and shutil.which("jfr")):
+        pytest.fail("the JDK (java, javac, jfr) is missing: scripts/deps.sh installs "
+                    "openjdk-17-jdk-headless")
 
 
 # ---------------------------------------------------------------------------------------------
