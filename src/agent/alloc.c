@@ -174,6 +174,8 @@ static bool set_remove(uintptr_t p)
 
 static atomic_int g_on;
 static ring_t *g_ring;
+/* Yields an allocation may spend waiting for room in a full ring (ring_claim_wait). */
+#define CLAIM_TRIES 200
 static long g_mean = 512 * 1024;
 
 static __thread struct {
@@ -234,7 +236,7 @@ static __attribute__((noinline)) void sample_slow(void *p, size_t n)
     }
     t.countdown = next;
     uint64_t pos;
-    ring_rec_t *r = ring_claim(g_ring, &pos);
+    ring_rec_t *r = ring_claim_wait(g_ring, &pos, CLAIM_TRIES);
     if (!r) {
         atomic_fetch_add_explicit(&untracked, 1, memory_order_relaxed);
     } else {
@@ -267,7 +269,7 @@ static __attribute__((noinline)) void free_slow(void *p)
     if (!set_remove((uintptr_t)p))
         return;
     uint64_t pos;
-    ring_rec_t *r = ring_claim(g_ring, &pos);
+    ring_rec_t *r = ring_claim_wait(g_ring, &pos, CLAIM_TRIES);
     if (!r) {
         atomic_fetch_add_explicit(&untracked, 1, memory_order_relaxed);
         return;

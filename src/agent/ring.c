@@ -8,6 +8,8 @@
  */
 #include "agent/ring.h"
 
+#include <sched.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 
 #include "ember.h"
@@ -28,7 +30,7 @@ int ring_init(ring_t *r, unsigned order)
     return 0;
 }
 
-ring_rec_t *ring_claim(ring_t *r, uint64_t *pos)
+static ring_rec_t *claim(ring_t *r, uint64_t *pos, bool count_drop)
 {
     uint64_t p = atomic_load_explicit(&r->head, memory_order_relaxed);
     for (;;) {
@@ -47,7 +49,8 @@ ring_rec_t *ring_claim(ring_t *r, uint64_t *pos)
             }
             /* p was reloaded by the failed CAS */
         } else if (dif < 0) {
-            atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+            if (count_drop)
+                atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
             return NULL; /* full: the slot still holds last lap's unread record */
         } else {
             p = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -73,4 +76,22 @@ void ring_consume(ring_t *r, ring_rec_t *rec)
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     atomic_store_explicit(&rec->seq, t + r->mask + 1 - (t & r->mask), memory_order_release);
     atomic_store_explicit(&r->tail, t + 1, memory_order_relaxed);
+}
+
+ring_rec_t *ring_claim(ring_t *r, uint64_t *pos)
+{
+    return claim(r, pos, true);
+}
+
+ring_rec_t *ring_claim_wait(ring_t *r, uint64_t *pos, int tries)
+{
+    for (int i = 0; i < tries; i++) {
+        ring_rec_t *s = claim(r, pos, false);
+        if (s)
+            return s;
+        if (r->wake)
+            sem_post(r->wake);
+        sched_yield();
+    }
+    return claim(r, pos, true);
 }

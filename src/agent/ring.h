@@ -58,6 +58,12 @@ int ring_init(ring_t *r, unsigned order);
  * Async-signal-safe. */
 ring_rec_t *ring_claim(ring_t *r, uint64_t *pos);
 
+/* Like ring_claim, for producers outside signal handlers (the allocation hooks): when the
+ * ring is full it wakes the consumer and yields, up to `tries` times, before giving up. A
+ * starved collector (a loaded machine) then delays an allocation by a few yields instead of
+ * losing the sample, which would bias the in-use estimate. */
+ring_rec_t *ring_claim_wait(ring_t *r, uint64_t *pos, int tries);
+
 /* Publishes a claimed slot to the consumer. Async-signal-safe. */
 void ring_publish(ring_t *r, ring_rec_t *rec, uint64_t pos);
 
