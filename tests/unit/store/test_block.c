@@ -44,6 +44,9 @@ static uint64_t next_rand(void)
 
 #define NPROF 600
 static int64_t ts_of[NPROF];
+/* Span samples of profile p (every third sample carries span id 1..5): the model. */
+#define NSPAN 5
+static int64_t span_val[NPROF][NSPAN + 1];
 
 /* A head with one series: NPROF profiles over ~30 h with random stacks of 5 frames. */
 static head_t *random_head(void)
@@ -57,6 +60,7 @@ static head_t *random_head(void)
         batch_init(&b);
         labels_t l = LABELS_INIT;
         labels_set_cstr(&l, "service_name", "svc");
+        memset(span_val[p], 0, sizeof(span_val[p]));
         /* exact bucket edges are the interesting cases */
         int64_t off = (int64_t)(next_rand() % (30 * 3600)) * S;
         if (p % 7 == 0)
@@ -73,8 +77,14 @@ static head_t *random_head(void)
                 const char *nm = names[next_rand() % 7];
                 ids[d] = strtab_intern(&b.strs, nm, strlen(nm));
             }
-            batch_add_sample(&b, bp, batch_add_stack(&b, ids, depth),
-                             1 + (int64_t)(next_rand() % 1000));
+            uint32_t node = batch_add_stack(&b, ids, depth);
+            int64_t v = 1 + (int64_t)(next_rand() % 1000);
+            batch_add_sample(&b, bp, node, v);
+            if (next_rand() % 3 == 0) {
+                uint64_t span = 1 + next_rand() % NSPAN;
+                batch_add_span(bp, span, node, v);
+                span_val[p][span] += v;
+            }
         }
         head_apply(h, "t", &b);
         labels_release(&l);
@@ -179,8 +189,9 @@ Test(block, every_file_kind_detects_a_flipped_byte, .fini = cleanup)
     char path[4096];
     snprintf(path, sizeof(path), "%s", b->dir);
     block_unref(b);
-    const char *files[] = {"meta.json", "symbols", "tree", "index", "profiles", "rollups"};
-    for (size_t i = 0; i < 6; i++) {
+    const char *files[] = {"meta.json", "symbols", "tree", "index", "profiles", "rollups",
+                           "spans"};
+    for (size_t i = 0; i < 7; i++) {
         char f[4300];
         snprintf(f, sizeof(f), "%s/%s", path, files[i]);
         struct stat st;
@@ -213,5 +224,74 @@ Test(block, every_file_kind_detects_a_flipped_byte, .fini = cleanup)
         block_unref(b2);
         head_free(h2);
     }
+    head_free(h);
+}
+
+typedef struct span_cb {
+    int64_t total[NSPAN + 1];
+    size_t profiles;
+} span_cb_t;
+
+static int sum_spans(int64_t ts, const uint32_t *nodes, const int64_t *values, uint32_t n,
+                     const span_sample_t *spans, uint32_t nspans, void *arg)
+{
+    (void)ts, (void)nodes, (void)values, (void)n;
+    span_cb_t *c = arg;
+    c->profiles++;
+    for (uint32_t i = 0; i < nspans; i++) {
+        cr_assert(spans[i].span >= 1 && spans[i].span <= NSPAN);
+        c->total[spans[i].span] += spans[i].value;
+    }
+    return 0;
+}
+
+/* Span side lists survive block_write: selection by span over random ranges equals the
+ * model, and block_series_profiles hands every list back with its profile (compaction). */
+Test(block, span_samples_round_trip, .fini = cleanup)
+{
+    head_t *h = random_head();
+    block_t *b = write_and_open(h);
+    cr_assert_eq(b->nseries, 1);
+    cr_assert_gt(b->series[0].span_len, 0);
+    err_t err;
+    for (int trial = 0; trial < 200; trial++) {
+        int64_t lo = ts_of[next_rand() % NPROF], hi = ts_of[next_rand() % NPROF];
+        if (lo > hi) {
+            int64_t t = lo;
+            lo = hi;
+            hi = t;
+        }
+        uint64_t want_spans[NSPAN];
+        size_t nw = 0;
+        for (uint64_t sp = 1; sp <= NSPAN; sp++)
+            if (next_rand() % 2)
+                want_spans[nw++] = sp;
+        if (nw == 0)
+            want_spans[nw++] = 1 + next_rand() % NSPAN;
+        int64_t want = 0;
+        for (int p = 0; p < NPROF; p++)
+            if (ts_of[p] >= lo && ts_of[p] <= hi)
+                for (size_t k = 0; k < nw; k++)
+                    want += span_val[p][want_spans[k]];
+        int64_t *self = xcalloc(b->nnodes + 1, sizeof(*self));
+        cr_assert_eq(block_series_spans(b, 0, lo, hi, want_spans, nw, self, &err), 0, "%s",
+                     err.msg);
+        int64_t got = 0;
+        for (uint32_t i = 0; i < b->nnodes; i++)
+            got += self[i];
+        free(self);
+        cr_assert_eq(got, want, "spans in [%lld, %lld]", (long long)lo, (long long)hi);
+    }
+    span_cb_t c;
+    memset(&c, 0, sizeof(c));
+    cr_assert_eq(block_series_profiles(b, 0, sum_spans, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(c.profiles, NPROF);
+    for (int sp = 1; sp <= NSPAN; sp++) {
+        int64_t want = 0;
+        for (int p = 0; p < NPROF; p++)
+            want += span_val[p][sp];
+        cr_assert_eq(c.total[sp], want, "span %d", sp);
+    }
+    block_unref(b);
     head_free(h);
 }
