@@ -79,6 +79,10 @@ bool api__rate_allow(api_t *a, const char *tenant, size_t cost, err_t *err);
 /* Decodes ir, makes it durable and applies it for tenant, counting it in the metrics.
  * Returns the HTTP status: 200, or 400/413/422/429/5xx with err set. */
 int api__ingest(api_t *a, const char *tenant, const ingest_req_t *ir, err_t *err);
+/* api__ingest for n requests of one tenant with one WAL sync for all of them (Push, OTLP).
+ * OUT: status[i] and errs[i] per request, as api__ingest returns them. */
+void api__ingest_many(api_t *a, const char *tenant, const ingest_req_t *irs, size_t n,
+                      int *status, err_t *errs);
 /* OTLP profiles export over HTTP (otlp.c). */
 void api__otlp(api_t *a, const api_req_t *req, api_resp_t *resp);
 int api__http_start(api_t *a, err_t *err);

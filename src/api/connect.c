@@ -566,14 +566,23 @@ static int rpc_unimplemented(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out, er
 /* ---- push.v1 ---- */
 
 /* Push: every sample of every series goes through /ingest's path (rate limit, decode, WAL,
- * head) as format INGEST_FORMAT_PUSH. Valid samples are stored even when others fail, but
- * any failure fails the call, naming each failed sample (as Pyroscope's distributor). */
+ * head) as format INGEST_FORMAT_PUSH, with one WAL sync for the whole request. Valid samples
+ * are stored even when others fail, but any failure fails the call, naming each failed sample
+ * (as Pyroscope's distributor). */
 static int rpc_push(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out, err_t *err)
 {
     (void)out;
     int64_t now = clock_now_ns();
-    int worst = 0, nfailed = 0, nsamples = 0;
-    buf_t msg = BUF_INIT, name = BUF_INIT;
+    size_t total = 0;
+    for (size_t i = 0; i < pb_count(in, 1u); i++)
+        total += pb_count(pb_get_msg_at(in, 1u, i), 2u);
+    ingest_req_t *irs = xcalloc(total + 1, sizeof(*irs));
+    int *status = xcalloc(total + 1, sizeof(*status));
+    err_t *errs = xcalloc(total + 1, sizeof(*errs));
+    size_t *where = xcalloc(2 * total + 2, sizeof(*where)); /* series, sample of each item */
+    buf_t *names = xcalloc(pb_count(in, 1u) + 1, sizeof(*names));
+    size_t n = 0, nstore = 0;
+    /* rate limit and label encoding first; what passes is stored in one go */
     for (size_t i = 0; i < pb_count(in, 1u); i++) {
         const pb_obj_t *series = pb_get_msg_at(in, 1u, i);
         labels_t l = LABELS_INIT;
@@ -581,48 +590,78 @@ static int rpc_push(rpc_ctx_t *c, const pb_obj_t *in, pb_obj_t *out, err_t *err)
             const pb_obj_t *lp = pb_get_msg_at(series, 1u, k);
             labels_set_cstr(&l, pb_get_str(lp, 1u), pb_get_str(lp, 2u));
         }
-        buf_reset(&name);
-        int nrc = ingest_push_name(&name, &l);
+        int nrc = ingest_push_name(&names[i], &l);
         labels_release(&l);
-        for (size_t j = 0; j < pb_count(series, 2u); j++) {
+        for (size_t j = 0; j < pb_count(series, 2u); j++, n++) {
             size_t len = 0;
             const char *raw = pb_get_bytes(pb_get_msg_at(series, 2u, j), 1u, &len);
-            ingest_req_t ir = {.name = name.data, .from_ns = now, .until_ns = now,
-                               .format = INGEST_FORMAT_PUSH, .body = (const uint8_t *)raw,
-                               .body_len = len};
-            err_t e = {0, ""};
-            int status = 200;
-            nsamples++;
-            if (nrc)
-                {
-                err_set(&e, EMB_EINVAL, "labels cannot be encoded");
-                status = 400;
-            }
-            else if (!api__rate_allow(c->a, c->tenant, len, &e))
-                status = 429;
-            else
-                status = api__ingest(c->a, c->tenant, &ir, &e);
-            if (status == 200)
-                continue;
-            nfailed++;
-            /* resource_exhausted (retry later) outranks invalid_argument outranks internal */
-            int code = status == 429 ? 3 : status < 500 ? 2 : 1;
-            if (code > worst)
-                worst = code;
-            if (nfailed <= 8 && buf_printf(&msg, "%sseries[%zu].samples[%zu]: %s",
-                                           nfailed > 1 ? "; " : "", i, j, e.msg)) {
-                /* unbounded buffer */
+            where[2 * n] = i;
+            where[2 * n + 1] = j;
+            status[n] = 200;
+            if (nrc) {
+                err_set(&errs[n], EMB_EINVAL, "labels cannot be encoded");
+                status[n] = 400;
+            } else if (!api__rate_allow(c->a, c->tenant, len, &errs[n])) {
+                status[n] = 429;
+            } else {
+                irs[n] = (ingest_req_t){.name = names[i].data, .from_ns = now, .until_ns = now,
+                                        .format = INGEST_FORMAT_PUSH,
+                                        .body = (const uint8_t *)raw, .body_len = len};
+                status[n] = 0; /* to store */
+                nstore++;
             }
         }
     }
-    int rc = 0;
-    if (nfailed) {
-        rc = err_set(err, worst == 3 ? EMB_ELIMIT : worst == 2 ? EMB_EINVAL : EMB_EIO,
-                     "%d of %d samples failed: %s%s", nfailed, nsamples,
-                     msg.data ? msg.data : "", nfailed > 8 ? "; ..." : "");
+    /* the samples to store, packed (their statuses land back by index) */
+    ingest_req_t *batch = xcalloc(nstore + 1, sizeof(*batch));
+    int *bstatus = xcalloc(nstore + 1, sizeof(*bstatus));
+    err_t *berrs = xcalloc(nstore + 1, sizeof(*berrs));
+    size_t *back = xcalloc(nstore + 1, sizeof(*back));
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (status[k] == 0) {
+            back[m] = k;
+            batch[m++] = irs[k];
+        }
+    if (m)
+        api__ingest_many(c->a, c->tenant, batch, m, bstatus, berrs);
+    for (size_t k = 0; k < m; k++) {
+        status[back[k]] = bstatus[k];
+        errs[back[k]] = berrs[k];
     }
+    int worst = 0, nfailed = 0;
+    buf_t msg = BUF_INIT;
+    for (size_t k = 0; k < n; k++) {
+        if (status[k] == 200)
+            continue;
+        nfailed++;
+        /* resource_exhausted (retry later) outranks invalid_argument outranks internal */
+        int code = status[k] == 429 ? 3 : status[k] < 500 ? 2 : 1;
+        if (code > worst)
+            worst = code;
+        if (nfailed <= 8 && buf_printf(&msg, "%sseries[%zu].samples[%zu]: %s",
+                                       nfailed > 1 ? "; " : "", where[2 * k], where[2 * k + 1],
+                                       errs[k].msg)) {
+            /* unbounded buffer */
+        }
+    }
+    int rc = 0;
+    if (nfailed)
+        rc = err_set(err, worst == 3 ? EMB_ELIMIT : worst == 2 ? EMB_EINVAL : EMB_EIO,
+                     "%d of %zu samples failed: %s%s", nfailed, n, msg.data ? msg.data : "",
+                     nfailed > 8 ? "; ..." : "");
     buf_release(&msg);
-    buf_release(&name);
+    for (size_t i = 0; i < pb_count(in, 1u); i++)
+        buf_release(&names[i]);
+    free(names);
+    free(irs);
+    free(status);
+    free(errs);
+    free(where);
+    free(batch);
+    free(bstatus);
+    free(berrs);
+    free(back);
     return rc;
 }
 

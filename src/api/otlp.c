@@ -436,29 +436,64 @@ int otlp_convert(const pb_obj_t *req, bool json, int64_t now_ns, otlp_emit_fn em
 
 /* ---- HTTP ---- */
 
-typedef struct store_ctx {
-    api_t *a;
-    const char *tenant;
-    int64_t now;
-    int status;
-    err_t *err;
-} store_ctx_t;
+/* The converted profiles of a request, stored together after the conversion succeeded. */
+typedef struct collect {
+    buf_t *names, *pprofs; /* push record names, pprof bytes (owned) */
+    size_t n, cap;
+} collect_t;
 
-static int store_one(const labels_t *l, const uint8_t *pprof, size_t len, void *arg)
+static int collect_one(const labels_t *l, const uint8_t *pprof, size_t len, void *arg)
 {
-    store_ctx_t *s = arg;
-    buf_t name = BUF_INIT;
-    int rc = ingest_push_name(&name, l);
-    ingest_req_t ir = {.name = name.data, .from_ns = s->now, .until_ns = s->now,
-                       .format = INGEST_FORMAT_PUSH, .body = pprof, .body_len = len};
-    if (rc) {
-        err_set(s->err, EMB_EINVAL, "labels cannot be encoded");
-        s->status = 400;
-    } else {
-        s->status = api__ingest(s->a, s->tenant, &ir, s->err);
+    collect_t *c = arg;
+    if (c->n == c->cap) {
+        size_t cap = c->cap;
+        xgrow(&c->names, &cap, c->n + 1, sizeof(*c->names));
+        xgrow(&c->pprofs, &c->cap, c->n + 1, sizeof(*c->pprofs));
     }
-    buf_release(&name);
-    return s->status == 200 ? 0 : -1;
+    buf_init(&c->names[c->n], 0);
+    buf_init(&c->pprofs[c->n], 0);
+    int rc = ingest_push_name(&c->names[c->n], l);
+    if (rc == 0 && len)
+        rc = buf_append(&c->pprofs[c->n], pprof, len);
+    c->n++;
+    return rc;
+}
+
+static void collect_release(collect_t *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        buf_release(&c->names[i]);
+        buf_release(&c->pprofs[i]);
+    }
+    free(c->names);
+    free(c->pprofs);
+}
+
+/* Stores the collected profiles with one WAL sync; returns the first failure's status (and
+ * its message in err), or 200. */
+static int store_all(api_t *a, const char *tenant, const collect_t *c, int64_t now, err_t *err)
+{
+    ingest_req_t *irs = xcalloc(c->n + 1, sizeof(*irs));
+    int *status = xcalloc(c->n + 1, sizeof(*status));
+    err_t *errs = xcalloc(c->n + 1, sizeof(*errs));
+    for (size_t i = 0; i < c->n; i++)
+        irs[i] = (ingest_req_t){.name = c->names[i].data, .from_ns = now, .until_ns = now,
+                                .format = INGEST_FORMAT_PUSH,
+                                .body = (const uint8_t *)(c->pprofs[i].data ? c->pprofs[i].data
+                                                                             : ""),
+                                .body_len = c->pprofs[i].len};
+    if (c->n)
+        api__ingest_many(a, tenant, irs, c->n, status, errs);
+    int st = 200;
+    for (size_t i = 0; i < c->n && st == 200; i++)
+        if (status[i] != 200) {
+            st = status[i];
+            *err = errs[i];
+        }
+    free(irs);
+    free(status);
+    free(errs);
+    return st;
 }
 
 static void reply_text(api_resp_t *resp, int status, const char *msg)
@@ -516,12 +551,14 @@ void api__otlp(api_t *a, const api_req_t *req, api_resp_t *resp)
         reply_text(resp, rc == EMB_ETOOBIG ? 413 : 400, err.msg);
         goto out;
     }
-    store_ctx_t sc = {a, tenant, clock_now_ns(), 200, &err};
-    rc = otlp_convert(in, json, sc.now, store_one, &sc, &err);
-    if (rc && sc.status == 200)
-        sc.status = api_status_for(rc);
-    if (rc) {
-        reply_text(resp, sc.status, err.msg);
+    collect_t col;
+    memset(&col, 0, sizeof(col));
+    int64_t now = clock_now_ns();
+    rc = otlp_convert(in, json, now, collect_one, &col, &err);
+    int status = rc ? api_status_for(rc) : store_all(a, tenant, &col, now, &err);
+    collect_release(&col);
+    if (status != 200) {
+        reply_text(resp, status, err.msg);
         goto out;
     }
     resp->status = 200;

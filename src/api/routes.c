@@ -204,37 +204,65 @@ static void h_ingest(api_t *a, const api_req_t *req, api_resp_t *resp)
 
 int api__ingest(api_t *a, const char *tenant, const ingest_req_t *ir, err_t *err)
 {
+    int status;
+    api__ingest_many(a, tenant, ir, 1, &status, err);
+    return status;
+}
+
+void api__ingest_many(api_t *a, const char *tenant, const ingest_req_t *irs, size_t n,
+                      int *status, err_t *errs)
+{
     ingest_limits_t lim = {a->opt.max_profile_size, a->opt.max_label_names_per_series,
                            a->opt.max_label_name_length, a->opt.max_label_value_length,
                            a->opt.max_nodes_per_profile};
-    batch_t b;
-    const char *fmt = "folded";
-    int status = 200, rc = ingest_decode(&b, &fmt, ir, &lim, err);
-    if (rc) {
-        /* Pyroscope: bad metadata 400; anything wrong with the body 422 */
-        status = rc == EMB_EINVAL ? 400 : rc == EMB_EUNSUPPORTED ? 501 : 422;
-        atomic_fetch_add(&a->ing_errors, 1);
-    } else if (b.nprofs > 0) {
-        buf_t rec = BUF_INIT;
-        if (ingest_record_encode(&rec, tenant, ir)) {
-            err_set(err, EMB_EINVAL, "parameters contain unsupported bytes");
-            status = 400;
-        } else if ((rc = store_append(a->store, tenant, &b, (const uint8_t *)rec.data, rec.len,
-                                      err))) {
-            if (rc != EMB_ELIMIT)
-                log_error("ingest: %s", err->msg);
-            status = api_status_for(rc);
+    batch_t *bs = xcalloc(n + 1, sizeof(*bs));
+    buf_t *recs = xcalloc(n + 1, sizeof(*recs));
+    const char **fmts = xcalloc(n + 1, sizeof(*fmts));
+    store_item_t *items = xcalloc(n + 1, sizeof(*items));
+    size_t *item_of = xcalloc(n + 1, sizeof(*item_of));
+    size_t nitems = 0;
+    for (size_t i = 0; i < n; i++) {
+        fmts[i] = "folded";
+        status[i] = 200;
+        int rc = ingest_decode(&bs[i], &fmts[i], &irs[i], &lim, &errs[i]);
+        if (rc) {
+            /* Pyroscope: bad metadata 400; anything wrong with the body 422 */
+            status[i] = rc == EMB_EINVAL ? 400 : rc == EMB_EUNSUPPORTED ? 501 : 422;
+            atomic_fetch_add(&a->ing_errors, 1);
+        } else if (bs[i].nprofs > 0) {
+            if (ingest_record_encode(&recs[i], tenant, &irs[i])) {
+                err_set(&errs[i], EMB_EINVAL, "parameters contain unsupported bytes");
+                status[i] = 400;
+            } else {
+                item_of[nitems] = i;
+                items[nitems++] = (store_item_t){&bs[i], (const uint8_t *)recs[i].data,
+                                                 recs[i].len, 0, &errs[i]};
+            }
         }
-        buf_release(&rec);
     }
-    if (status == 200) {
-        int fi = format_index(fmt);
-        atomic_fetch_add(&a->ing_profiles[fi], b.nprofs);
-        atomic_fetch_add(&a->ing_bytes[fi], ir->body_len);
-        atomic_fetch_add(&a->ing_samples[fi], b.nsamples);
+    if (nitems)
+        store_append_many(a->store, tenant, items, nitems);
+    for (size_t k = 0; k < nitems; k++)
+        if (items[k].rc) {
+            if (items[k].rc != EMB_ELIMIT)
+                log_error("ingest: %s", items[k].err->msg);
+            status[item_of[k]] = api_status_for(items[k].rc);
+        }
+    for (size_t i = 0; i < n; i++) {
+        if (status[i] == 200) {
+            int fi = format_index(fmts[i]);
+            atomic_fetch_add(&a->ing_profiles[fi], bs[i].nprofs);
+            atomic_fetch_add(&a->ing_bytes[fi], irs[i].body_len);
+            atomic_fetch_add(&a->ing_samples[fi], bs[i].nsamples);
+        }
+        batch_release(&bs[i]);
+        buf_release(&recs[i]);
     }
-    batch_release(&b);
-    return status;
+    free(bs);
+    free(recs);
+    free(fmts);
+    free(items);
+    free(item_of);
 }
 
 int api_query_range(const api_options_t *opt, int64_t *from, int64_t *until, err_t *err)

@@ -222,28 +222,59 @@ int store_open(store_t **out, const char *dir, const store_options_t *opt, store
 
 /* ---- write path ---- */
 
+/* The series limit for b (store lock held). */
+static int series_limit(store_t *s, const char *tenant, batch_t *b, err_t *err)
+{
+    if (!s->opt.max_series_per_tenant)
+        return 0;
+    size_t active, add = head_new_series(s->head, tenant, b, &active);
+    if (add && active + add > s->opt.max_series_per_tenant)
+        return err_set(err, EMB_ELIMIT,
+                       "max_global_series_per_tenant limit of %llu reached: tenant %s has %zu "
+                       "active series and this request adds %zu",
+                       (unsigned long long)s->opt.max_series_per_tenant, tenant, active, add);
+    return 0;
+}
+
 int store_append(store_t *s, const char *tenant, batch_t *b, const uint8_t *record,
                  size_t record_len, err_t *err)
 {
+    store_item_t it = {b, record, record_len, 0, err};
+    store_append_many(s, tenant, &it, 1);
+    return it.rc;
+}
+
+void store_append_many(store_t *s, const char *tenant, store_item_t *items, size_t n)
+{
     pthread_rwlock_rdlock(&s->lock);
-    uint64_t seq;
-    int rc = 0;
-    if (s->opt.max_series_per_tenant) {
-        size_t active, add = head_new_series(s->head, tenant, b, &active);
-        if (add && active + add > s->opt.max_series_per_tenant)
-            rc = err_set(err, EMB_ELIMIT,
-                         "max_global_series_per_tenant limit of %llu reached: tenant %s has %zu "
-                         "active series and this request adds %zu",
-                         (unsigned long long)s->opt.max_series_per_tenant, tenant, active, add);
+    uint64_t last = 0;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        store_item_t *it = &items[i];
+        uint64_t seq;
+        it->rc = series_limit(s, tenant, it->b, it->err);
+        if (it->rc == 0)
+            it->rc = wal_append(s->wal, it->record, it->record_len, &seq, it->err);
+        if (it->rc == 0) {
+            last = seq;
+            any = true;
+        }
     }
-    if (rc == 0)
-        rc = wal_append(s->wal, record, record_len, &seq, err);
-    if (rc == 0)
-        rc = wal_sync(s->wal, seq, err);
-    if (rc == 0)
-        head_apply(s->head, tenant, b);
+    /* one group commit for all of them */
+    err_t serr = {0, ""};
+    int src = any ? wal_sync(s->wal, last, &serr) : 0;
+    for (size_t i = 0; i < n; i++) {
+        store_item_t *it = &items[i];
+        if (it->rc)
+            continue;
+        if (src) {
+            *it->err = serr;
+            it->rc = src;
+        } else {
+            head_apply(s->head, tenant, it->b);
+        }
+    }
     pthread_rwlock_unlock(&s->lock);
-    return rc;
 }
 
 /* ---- snapshots ---- */

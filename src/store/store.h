@@ -72,6 +72,20 @@ int store_open(store_t **out, const char *dir, const store_options_t *opt, store
 int store_append(store_t *s, const char *tenant, batch_t *b, const uint8_t *record,
                  size_t record_len, err_t *err);
 
+/* One item of store_append_many: a decoded batch and its WAL record; OUT: rc and *err. */
+typedef struct store_item {
+    batch_t *b;
+    const uint8_t *record;
+    size_t record_len;
+    int rc;
+    err_t *err;
+} store_item_t;
+
+/* store_append for several records of one tenant with a single WAL sync (a Push request's
+ * samples): each item succeeds or fails on its own (series limit, WAL write); every item
+ * that succeeds is durable and applied when this returns. */
+void store_append_many(store_t *s, const char *tenant, store_item_t *items, size_t n);
+
 /* A consistent set of sources for one tenant's read: heads and blocks overlapping [from,
  * until], each referenced. Release with store_snapshot_put. */
 typedef struct store_snapshot {

@@ -13,7 +13,7 @@ import urllib.parse
 import uuid
 
 from connecttest import JSON, PROTO, f_bytes, rpc_json
-from embertest import CPU, assert_json_error, make_pprof, uniq
+from embertest import CPU, assert_json_error, make_pprof, metric_value, parse_metrics, uniq
 from test_connect_client import run_node_test
 
 PUSH = "/push.v1.PusherService/Push"
@@ -157,3 +157,23 @@ def test_push_bad_requests(server):
 
 def test_push_node_connect_client(make_server, tmp_path):
     run_node_test(make_server, tmp_path, "push_client.test.mjs", 8)
+
+
+def test_push_is_one_group_commit(make_server):
+    """All samples of a Push (and an OTLP export) are made durable by one WAL fsync, not one
+    per sample: a 50-sample push moves ember_wal_fsyncs_total by one."""
+    srv = make_server()
+    app = uniq("pushgc")
+    prof = make_pprof([("cpu", "nanoseconds")], [(["main", "f"], [5], {})],
+                      period_type=("cpu", "nanoseconds"), period=1)
+
+    def fsyncs():
+        return metric_value(parse_metrics(srv.get("/metrics").text), "ember_wal_fsyncs_total")
+
+    before = fsyncs()
+    series = [_series({"__name__": "process_cpu", "service_name": "%s_%d" % (app, i)}, [prof])
+              for i in range(50)]
+    assert push_json(srv, series).status == 200
+    assert fsyncs() == before + 1
+    for i in (0, 49):
+        assert _total(srv, CPU, "%s_%d" % (app, i)) == 5
