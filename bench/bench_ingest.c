@@ -11,7 +11,6 @@
  * Timestamps are rewritten by replacing each profile's time_nanos (bench_with_time). */
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -211,9 +210,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_ingest CORPUS_DIR [PORT PID]\n");
         return 2;
     }
-    /* the server's allocator settings (server/server.c), so in-process figures match it */
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    bench_malloc_like_server();
     load_corpus(argv[1]);
     if (argc == 2) {
         in_process();

@@ -131,6 +131,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_jfr DIR\n");
         return 2;
     }
+    bench_malloc_like_server();
     jfile_t *fs;
     size_t n = load(&fs, argv[1]), raw = 0, gz = 0, samples = 0;
     for (size_t i = 0; i < n; i++) {

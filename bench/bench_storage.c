@@ -28,7 +28,6 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -479,10 +478,7 @@ static int cmd_total(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    /* the server's allocator settings (server/server.c); keeps the heap from shrinking and
-     * growing again around every response buffer */
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    bench_malloc_like_server();
     if (argc < 2)
         bench_die("usage: bench_storage ingest|render|steady|compact|total ...");
     if (!strcmp(argv[1], "ingest"))

@@ -20,6 +20,10 @@ typedef struct bench_file {
 /* Prints what and exits 1. */
 void bench_die(const char *what) __attribute__((noreturn));
 
+/* The server's allocator settings (server/server.c: big buffers stay on the heap instead of
+ * being mmap'ed and faulted in per request), so in-process figures match the server's. */
+void bench_malloc_like_server(void);
+
 /* Loads DIR/<prefix>*.pb.gz sorted by name (prefix "" = all). OUT: *out (owned, never
  * freed: benchmarks exit). Exits if there are none. */
 size_t bench_load_corpus(bench_file_t **out, const char *dir, const char *prefix);
