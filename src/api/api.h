@@ -16,6 +16,9 @@
 #include "store/store.h"
 
 typedef struct api_options {
+    const char *version;          /* /api/v1/status/buildinfo */
+    const char *config_yaml;      /* /api/v1/status/config: the effective config, secrets
+                                   * redacted; borrowed, must outlive the api */
     const char *listen_address;   /* NULL or "" = all interfaces */
     int port;
     int threads;

@@ -550,6 +550,29 @@ static void h_apps(api_t *a, const api_req_t *req, api_resp_t *resp)
     resp->status = 200;
 }
 
+/* /api/v1/status/buildinfo (Prometheus' shape, as Pyroscope answers it) and
+ * /api/v1/status/config (the effective configuration as YAML, secrets redacted). */
+static void h_status(api_t *a, const api_req_t *req, api_resp_t *resp)
+{
+    resp->status = 200;
+    int rc;
+    if (!strcmp(req->path, "/api/v1/status/config")) {
+        resp->content_type = "text/plain; charset=utf-8";
+        rc = buf_puts(&resp->body, a->opt.config_yaml ? a->opt.config_yaml : "");
+    } else {
+        const char *v = a->opt.version ? a->opt.version : "";
+        rc = buf_puts(&resp->body, "{\"status\":\"success\",\"data\":{\"application\":\"ember\","
+                                   "\"version\":");
+        if (rc == 0)
+            rc = buf_json_str(&resp->body, v, strlen(v));
+        if (rc == 0)
+            rc = buf_puts(&resp->body, ",\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\","
+                                       "\"buildDate\":\"\",\"goVersion\":\"\"}}");
+    }
+    if (rc)
+        resp->status = 500;
+}
+
 static void h_ready(api_t *a, api_resp_t *resp)
 {
     resp->content_type = "text/plain; charset=utf-8";
@@ -563,7 +586,8 @@ static void h_metrics(api_t *a, api_resp_t *resp)
 {
     static const char *route_names[R_N] = {"ingest", "render", "render_diff", "connect", "labels",
                                            "label_values",
-                                           "apps", "ready", "metrics", "admin", "otlp", "other"};
+                                           "apps", "ready", "metrics", "admin", "otlp",
+                                           "status", "other"};
     buf_t *b = &resp->body;
     store_stats_t st;
     store_stats(a->store, &st);
@@ -666,6 +690,8 @@ typedef struct route {
 static const route_t ROUTES[] = {
     {"/ingest", "POST", R_INGEST},
     {"/v1development/profiles", "POST", R_OTLP},
+    {"/api/v1/status/buildinfo", "GET", R_STATUS},
+    {"/api/v1/status/config", "GET", R_STATUS},
     {"/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export", "POST",
      R_OTLP},
     {"/pyroscope/ingest", "POST", R_INGEST},
@@ -753,6 +779,7 @@ void api__dispatch(api_t *a, const api_req_t *req, api_resp_t *resp)
     case R_METRICS: h_metrics(a, resp); break;
     case R_ADMIN: h_admin(a, req, resp); break;
     case R_OTLP: api__otlp(a, req, resp); break;
+    case R_STATUS: h_status(a, req, resp); break;
     }
     if (resp->status == 0)
         resp->status = 500;

@@ -7,9 +7,7 @@
 #include "cli/record_cmd.h"
 #include "server/server.h"
 
-#ifndef EMBER_VERSION
-#define EMBER_VERSION "0.1.0"
-#endif
+#include "base/version.h"
 
 static void usage(FILE *f)
 {

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "base/buf.h"
 #include "base/log.h"
+#include "base/version.h"
 #include "ingest/ingest.h"
 #include "server/config.h"
 #include "store/store.h"
@@ -58,6 +60,7 @@ int server_main(int argc, char **argv)
     int code = 1;
     store_t *store = NULL;
     api_t *api = NULL;
+    buf_t cfg_yaml = BUF_INIT; /* /api/v1/status/config's text, alive as long as the api */
     if (config_load(&cfg, argc, argv, &err)) {
         fprintf(stderr, "ember server: %s\n", err.msg);
         config_release(&cfg);
@@ -110,7 +113,11 @@ int server_main(int argc, char **argv)
     }
     log_info("storage: %s, WAL replay applied %zu records (%zu profiles, %zu skipped)",
              cfg.storage_path, rs.records, rs.profiles, rs.failed);
+    if (config_write_yaml(&cfg_yaml, &cfg, true))
+        buf_reset(&cfg_yaml);
     api_options_t opt = {
+        .version = EMBER_VERSION,
+        .config_yaml = cfg_yaml.data ? cfg_yaml.data : "",
         .listen_address = cfg.http_listen_address,
         .port = cfg.http_listen_port,
         .threads = cfg.http_threads,
@@ -141,6 +148,7 @@ int server_main(int argc, char **argv)
 out:
     api_stop(api);
     store_close(store);
+    buf_release(&cfg_yaml);
     config_release(&cfg);
     return code;
 }

@@ -87,3 +87,19 @@ def test_error_body_headers(server):
     r = server.post_ingest("{x=1}", b"a 1\n")
     assert r.status == 400
     assert r.headers.get("x-content-type-options") == "nosniff", r.headers
+
+
+def test_status_buildinfo_and_config(make_server):
+    """Pyroscope's /api/v1/status routes: build info in Prometheus' shape, and the effective
+    configuration as YAML with secrets redacted."""
+    srv = make_server("-storage.s3.secret-access-key=hunter2secret")
+    r = srv.get("/api/v1/status/buildinfo")
+    assert r.status == 200, r
+    doc = r.json()
+    assert doc["status"] == "success" and doc["data"]["version"], doc
+    r = srv.get("/api/v1/status/config")
+    assert r.status == 200 and r.headers["content-type"].startswith("text/plain"), r
+    text = r.text
+    assert "http_listen_port: %d" % srv.port in text, text[:400]
+    assert "hunter2secret" not in text
+    assert srv.request("POST", "/api/v1/status/config", b"").status == 405
