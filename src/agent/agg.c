@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "ember.h"
 
 void agg_init(agg_t *a, size_t max)
@@ -16,9 +17,9 @@ void agg_init(agg_t *a, size_t max)
 
 static uint64_t stack_hash(uint32_t tagset, uint32_t flags, const uint64_t *f, uint32_t n)
 {
-    uint64_t h = u64map_mix(((uint64_t)tagset << 32) ^ flags ^ ((uint64_t)n << 48));
+    uint64_t h = hash_u64(((uint64_t)tagset << 32) ^ flags ^ ((uint64_t)n << 48));
     for (uint32_t i = 0; i < n; i++)
-        h = u64map_mix(h ^ f[i]) + i;
+        h = hash_u64(h ^ f[i]) + i;
     return h;
 }
 

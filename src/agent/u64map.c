@@ -5,26 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "ember.h"
 
-/* The murmur3 finalizer, as base/hash.c hash_u64(); libember does not link base/ (whose
- * allocation wrappers abort on OOM, which libember must never do), hence this copy. */
-uint64_t u64map_mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
 
 bool u64map_get(const u64map_t *m, uint64_t key, uint64_t *out)
 {
     if (!m->cap)
         return false;
     size_t mask = m->cap - 1;
-    for (size_t i = u64map_mix(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = hash_u64(key) & mask;; i = (i + 1) & mask) {
         if (!m->used[i])
             return false;
         if (m->keys[i] == key) {
@@ -47,7 +37,7 @@ static int grow(u64map_t *m)
     }
     for (size_t i = 0; i < m->cap; i++)
         if (m->used[i]) {
-            size_t j = u64map_mix(m->keys[i]) & (cap - 1);
+            size_t j = hash_u64(m->keys[i]) & (cap - 1);
             while (g.used[j])
                 j = (j + 1) & (cap - 1);
             g.used[j] = 1;
@@ -68,7 +58,7 @@ int u64map_put(u64map_t *m, uint64_t key, uint64_t val)
             return rc;
     }
     size_t mask = m->cap - 1;
-    size_t i = u64map_mix(key) & mask;
+    size_t i = hash_u64(key) & mask;
     while (m->used[i] && m->keys[i] != key)
         i = (i + 1) & mask;
     if (!m->used[i]) {
@@ -85,7 +75,7 @@ bool u64map_del(u64map_t *m, uint64_t key)
     if (!m->cap)
         return false;
     size_t mask = m->cap - 1;
-    size_t i = u64map_mix(key) & mask;
+    size_t i = hash_u64(key) & mask;
     while (m->used[i] && m->keys[i] != key)
         i = (i + 1) & mask;
     if (!m->used[i])
@@ -101,7 +91,7 @@ bool u64map_del(u64map_t *m, uint64_t key)
                 m->n--;
                 return true;
             }
-            size_t home = u64map_mix(m->keys[j]) & mask;
+            size_t home = hash_u64(m->keys[j]) & mask;
             if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
                 continue;
             break;

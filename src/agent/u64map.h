@@ -39,7 +39,4 @@ void u64map_reset(u64map_t *m);
 /* Frees the arrays; the map is empty and reusable afterwards. */
 void u64map_release(u64map_t *m);
 
-/* A 64-bit mix of a key (also useful to hash arrays of words). */
-uint64_t u64map_mix(uint64_t x);
-
 #endif

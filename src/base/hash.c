@@ -9,15 +9,6 @@
 
 uint64_t hash_bytes(const void *p, size_t n) { return XXH3_64bits(p, n); }
 
-uint64_t hash_u64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
 
 void hmap_init(hmap_t *m)
 {

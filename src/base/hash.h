@@ -13,7 +13,18 @@
 #include <stdint.h>
 
 uint64_t hash_bytes(const void *p, size_t n);
-uint64_t hash_u64(uint64_t x);
+
+/* The murmur3 finalizer. Inline and dependency-free, so libember (which links nothing of
+ * base/) mixes its keys with the same function. */
+static inline uint64_t hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
 
 typedef struct hmap_entry {
     uint64_t key;
