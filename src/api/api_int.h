@@ -83,6 +83,13 @@ int api__ingest(api_t *a, const char *tenant, const ingest_req_t *ir, err_t *err
  * OUT: status[i] and errs[i] per request, as api__ingest returns them. */
 void api__ingest_many(api_t *a, const char *tenant, const ingest_req_t *irs, size_t n,
                       int *status, err_t *errs);
+/* Whether Content-Type ct (may be NULL) names media type `want` exactly (case-insensitively),
+ * parameters such as "; charset=utf-8" aside: "application/jsonx" is not JSON. */
+bool api__media_type_is(const char *ct, const char *want);
+/* The request body, gunzipped (into unz, capped at the body limit) for Content-Encoding gzip.
+ * OUT: *body, *len. Returns 0, or the HTTP status of the failure (413, 400) with err set. */
+int api__request_body(const api_t *a, const api_req_t *req, buf_t *unz, const uint8_t **body,
+                      size_t *len, err_t *err);
 /* OTLP profiles export over HTTP (otlp.c). */
 void api__otlp(api_t *a, const api_req_t *req, api_resp_t *resp);
 int api__http_start(api_t *a, err_t *err);

@@ -699,17 +699,29 @@ static const rpc_t RPCS[] = {
     {"/push.v1.PusherService/Push", &pbs_push_push_request, &pbs_push_push_response, rpc_push},
 };
 
-/* Whether the Content-Type header names media type `want` exactly (case-insensitively),
- * parameters such as "; charset=utf-8" aside: "application/jsonx" is not JSON. */
-static bool media_type_is(const char *ct, const char *want)
+bool api__media_type_is(const char *ct, const char *want)
 {
     size_t n = strlen(want);
-    if (strncasecmp(ct, want, n) != 0)
+    if (!ct || strncasecmp(ct, want, n) != 0)
         return false;
     ct += n;
     while (*ct == ' ' || *ct == '\t')
         ct++;
     return *ct == '\0' || *ct == ';';
+}
+
+int api__request_body(const api_t *a, const api_req_t *req, buf_t *unz, const uint8_t **body,
+                      size_t *len, err_t *err)
+{
+    *body = req->body ? req->body : (const uint8_t *)"";
+    *len = req->body_len;
+    if (!req->content_encoding || strcasecmp(req->content_encoding, "gzip"))
+        return 0;
+    if (gz_decompress(unz, *body, *len, a->opt.body_limit, err))
+        return err->code == EMB_ETOOBIG ? 413 : 400;
+    *body = (const uint8_t *)(unz->data ? unz->data : "");
+    *len = unz->len;
+    return 0;
 }
 
 static void connect_error(api_resp_t *resp, int code, const char *msg)
@@ -736,9 +748,8 @@ void api__connect(api_t *a, const api_req_t *req, api_resp_t *resp)
         api__reply_error(resp, 413, "request body too large");
         return;
     }
-    const char *ct = req->content_type ? req->content_type : "";
-    bool json = media_type_is(ct, "application/json");
-    bool proto = media_type_is(ct, "application/proto");
+    bool json = api__media_type_is(req->content_type, "application/json");
+    bool proto = api__media_type_is(req->content_type, "application/proto");
     if (!json && !proto) {
         api__reply_error(resp, 415, "Content-Type must be application/json or application/proto");
         return;
@@ -746,22 +757,20 @@ void api__connect(api_t *a, const api_req_t *req, api_resp_t *resp)
     const char *tenant = api__tenant(a, req, resp);
     if (!tenant)
         return;
-    err_t err = {0, ""};
-    const uint8_t *body = req->body ? req->body : (const uint8_t *)"";
-    size_t len = req->body_len;
-    buf_t unz = BUF_INIT;
-    if (req->content_encoding && !strcasecmp(req->content_encoding, "gzip")) {
-        if (gz_decompress(&unz, body, len, a->opt.body_limit, &err)) {
-            api__reply_error(resp, err.code == EMB_ETOOBIG ? 413 : 400, err.msg);
-            buf_release(&unz); /* holds what was inflated before the error */
-            return;
-        }
-        body = (const uint8_t *)(unz.data ? unz.data : "");
-        len = unz.len;
-    } else if (req->content_encoding && *req->content_encoding &&
-               strcasecmp(req->content_encoding, "identity")) {
+    const char *enc = req->content_encoding;
+    if (enc && *enc && strcasecmp(enc, "gzip") && strcasecmp(enc, "identity")) {
         /* Connect: an unsupported compression is code unimplemented */
         api__reply_error(resp, 501, "unsupported Content-Encoding (gzip and identity are)");
+        return;
+    }
+    err_t err = {0, ""};
+    const uint8_t *body;
+    size_t len;
+    buf_t unz = BUF_INIT;
+    int status = api__request_body(a, req, &unz, &body, &len, &err);
+    if (status) {
+        api__reply_error(resp, status, err.msg);
+        buf_release(&unz); /* holds what was inflated before the error */
         return;
     }
     pb_obj_t *in = NULL, *out = NULL;

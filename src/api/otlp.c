@@ -7,13 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/api_int.h"
 #include "api/pbschema.h"
 #include "base/buf.h"
 #include "base/clock.h"
-#include "base/gz.h"
 #include "base/mem.h"
 #include "model/strtab.h"
 
@@ -506,21 +504,15 @@ static void reply_text(api_resp_t *resp, int status, const char *msg)
     }
 }
 
-static bool type_is(const char *ct, const char *want)
-{
-    size_t n = strlen(want);
-    return ct && !strncasecmp(ct, want, n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
-}
-
 void api__otlp(api_t *a, const api_req_t *req, api_resp_t *resp)
 {
     if (req->body_too_big) {
         reply_text(resp, 413, "request body too large");
         return;
     }
-    bool json = type_is(req->content_type, "application/json");
-    if (!json && !type_is(req->content_type, "application/x-protobuf") &&
-        !type_is(req->content_type, "application/protobuf")) {
+    bool json = api__media_type_is(req->content_type, "application/json");
+    if (!json && !api__media_type_is(req->content_type, "application/x-protobuf") &&
+        !api__media_type_is(req->content_type, "application/protobuf")) {
         reply_text(resp, 415, "Content-Type must be application/x-protobuf, "
                    "application/protobuf or application/json");
         return;
@@ -529,17 +521,14 @@ void api__otlp(api_t *a, const api_req_t *req, api_resp_t *resp)
     if (!tenant)
         return;
     err_t err = {0, ""};
-    const uint8_t *body = req->body ? req->body : (const uint8_t *)"";
-    size_t len = req->body_len;
+    const uint8_t *body;
+    size_t len;
     buf_t unz = BUF_INIT;
     pb_obj_t *in = NULL;
-    if (req->content_encoding && !strcasecmp(req->content_encoding, "gzip")) {
-        if (gz_decompress(&unz, body, len, a->opt.body_limit, &err)) {
-            reply_text(resp, err.code == EMB_ETOOBIG ? 413 : 400, err.msg);
-            goto out;
-        }
-        body = (const uint8_t *)(unz.data ? unz.data : "");
-        len = unz.len;
+    int bst = api__request_body(a, req, &unz, &body, &len, &err);
+    if (bst) {
+        reply_text(resp, bst, err.msg);
+        goto out;
     }
     if (!api__rate_allow(a, tenant, len, &err)) {
         reply_text(resp, 429, err.msg);
