@@ -10,6 +10,16 @@ const ROW = 18;
 const MIN_W = 0.5;
 const FONT = '12px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace';
 
+// Draws a merged run of tiny rects [x0, x1) in one grey rect when the run itself is wide
+// enough to see; returns the number of rects drawn (0 or 1). A plain function, not a
+// closure, so the draw loop stays cheap.
+function drawTinyRun(ctx, color, x0, x1, y) {
+  if (x1 - x0 < MIN_W) return 0;
+  ctx.fillStyle = color;
+  ctx.fillRect(x0, y, x1 - x0, ROW - 1);
+  return 1;
+}
+
 export class FlameGraph {
   // opts: {fmt(value) → string, onMenu(node, clientX, clientY), onZoom(), tooltip: element}
   constructor(container, opts) {
@@ -169,11 +179,7 @@ export class FlameGraph {
             continue;
           }
           if (runStart >= 0) {
-            if (runEnd - runStart >= MIN_W) {
-              ctx.fillStyle = tinyColor;
-              ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
-              rects++;
-            }
+            rects += drawTinyRun(ctx, tinyColor, runStart, runEnd, y);
             runs.push(runT0, runT1);
           }
           runStart = px0;
@@ -184,11 +190,7 @@ export class FlameGraph {
         }
         const w = px1 - px0;
         if (runStart >= 0) {
-          if (runEnd - runStart >= MIN_W) {
-            ctx.fillStyle = tinyColor;
-            ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
-            rects++;
-          }
+          rects += drawTinyRun(ctx, tinyColor, runStart, runEnd, y);
           runs.push(runT0, runT1);
           runStart = -1;
         }
@@ -211,11 +213,7 @@ export class FlameGraph {
         }
       }
       if (runStart >= 0) {
-        if (runEnd - runStart >= MIN_W) {
-          ctx.fillStyle = tinyColor;
-          ctx.fillRect(runStart, y, runEnd - runStart, ROW - 1);
-          rects++;
-        }
+        rects += drawTinyRun(ctx, tinyColor, runStart, runEnd, y);
         runs.push(runT0, runT1);
       }
       prevRuns = runs;
